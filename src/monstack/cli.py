@@ -1,0 +1,164 @@
+"""The `monstack` command: thin wrappers over the library; errors become exit codes here and only here.
+
+Exit codes: 0 fine, 1 findings (the spec or its output is wrong, or drift with --check), 2 unusable input or
+bad usage. Heavy modules (pydantic, the spec, promql-parser) are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import EXIT_FINDINGS, EXIT_UNUSABLE, MonstackError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Monitoring as code: one YAML spec -> Prometheus, Alertmanager and more, proven by real tools.")
+
+SpecArg = typer.Argument(..., help="the spec file (YAML, version monstack/v1)", show_default=False)
+
+
+def _fail(exc: MonstackError, fmt: str = "text") -> None:
+    from .report import emit  # noqa: PLC0415
+
+    emit(exc.diagnostics, fmt, sys.stderr)
+    raise typer.Exit(exc.exit_code)
+
+
+@app.command()
+def validate(
+    spec: Path = SpecArg,
+    offline: bool = typer.Option(False, "--offline", help="skip the external tools (promtool, amtool)"),
+    require_tools: bool = typer.Option(False, "--require-tools", help="fail when promtool or amtool is missing"),
+    promtool: Optional[str] = typer.Option(None, "--promtool", help="path of promtool to use"),
+    amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use"),
+    fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)"),
+) -> None:
+    """Check a spec: YAML, schema, references, PromQL, then the rendered files with promtool and amtool."""
+    from . import pipeline  # noqa: PLC0415
+    from .report import emit, say  # noqa: PLC0415
+
+    _check_format(fmt)
+    try:
+        result = pipeline.validate(spec, offline=offline, require_tools=require_tools,
+                                   tool_paths={"promtool": promtool, "amtool": amtool})
+    except MonstackError as exc:
+        _fail(exc, fmt)
+    emit(result.warnings, fmt, sys.stderr)
+    for run in result.tools:
+        detail = f"{run.version} ({run.source}: {run.path})" if run.path else ""
+        say(f"{run.name}: {run.status} {detail}".rstrip())
+    say(f"{pipeline.display_path(spec)}: valid")
+
+
+@app.command()
+def generate(
+    spec: Path = SpecArg,
+    out: Path = typer.Option(Path("generated"), "-o", "--out", help="output folder"),
+    check: bool = typer.Option(False, "--check", help="write nothing; exit 1 when the folder differs (CI drift check)"),
+) -> None:
+    """Render every artifact of the spec into the output folder, deterministically and atomically."""
+    from . import pipeline  # noqa: PLC0415
+    from .report import emit, say  # noqa: PLC0415
+
+    try:
+        result = pipeline.generate(spec, out, check=check)
+    except MonstackError as exc:
+        _fail(exc)
+    emit(result.warnings, "text", sys.stderr)
+    where = pipeline.display_path(out)
+    if check:
+        if result.changes:
+            say(f"{where} differs from what {pipeline.display_path(spec)} generates:", err=True)
+            for line in result.changes:
+                say(f"  {line}", err=True)
+            say(f"regenerate with: monstack generate {pipeline.display_path(spec)} -o {where}", err=True)
+            raise typer.Exit(EXIT_FINDINGS)
+        say(f"{where}: up to date ({len(result.files)} files)")
+        return
+    for line in result.changes:
+        say(f"  {line}")
+    say(f"{where}: {len(result.files)} files, {len(result.changes)} changed")
+
+
+@app.command()
+def schema() -> None:
+    """Print the spec's JSON Schema (for editor completion)."""
+    import json  # noqa: PLC0415
+
+    from .spec import Spec  # noqa: PLC0415
+
+    document = Spec.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "monstack spec (monstack/v1)"
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(Path("monstack.yaml"), help="where to write the starter spec"),
+    name: str = typer.Option("my-app", "--name", help="project name (a slug)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+) -> None:
+    """Write a commented starter spec."""
+    from .report import say  # noqa: PLC0415
+    from .starter import starter_spec  # noqa: PLC0415
+
+    if path.exists() and not force:
+        _fail(MonstackError.single("already exists; pass --force to overwrite", file=str(path), check="init",
+                                   exit_code=EXIT_UNUSABLE))
+    try:
+        text = starter_spec(name)
+        path.write_text(text, encoding="utf-8")
+    except MonstackError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(MonstackError.single(f"cannot write: {exc.strerror}", file=str(path), check="init",
+                                   exit_code=EXIT_UNUSABLE))
+    say(f"wrote {path}; next: monstack validate {path}")
+
+
+@app.command()
+def doctor() -> None:
+    """List the external tools monstack found, where, and their versions."""
+    from . import tools  # noqa: PLC0415
+    from .report import say  # noqa: PLC0415
+
+    worst = 0
+    for name in tools.KNOWN:
+        try:
+            tool = tools.find(name)
+        except MonstackError as exc:
+            _fail(exc)
+        if tool is None:
+            say(f"{name:15} missing (need >= {tools.minimum(name)}; run scripts/install-tools.sh)")
+            worst = 1
+            continue
+        state = "ok" if tool.version_ok else f"too old, need >= {tools.minimum(name)}"
+        say(f"{name:15} {tool.version or '?':10} {state:8} {tool.source}: {tool.path}")
+    if worst:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("text", "json", "github"):
+        _fail(MonstackError.single(f"unknown --format {fmt!r}: use text, json or github", check="usage",
+                                   exit_code=EXIT_UNUSABLE))
+
+
+def main() -> None:
+    """Entry point: no traceback reaches the user unless MONSTACK_DEBUG is set."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("MONSTACK_DEBUG"):
+            raise
+        sys.stderr.write(f"monstack: internal error: {type(exc).__name__}: {exc}\n"
+                         "  (set MONSTACK_DEBUG=1 for the traceback, and please report it)\n")
+        sys.exit(EXIT_UNUSABLE)

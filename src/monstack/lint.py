@@ -1,0 +1,100 @@
+"""Step 4: in-process checks of the resolved model, before anything is rendered or any tool runs.
+
+- every PromQL expression parses (promql-parser, Prometheus 3 grammar), errors pointed at the spec line;
+- the metric fields of typed conditions are plain selectors (`name{label="v"}`), not expressions;
+- every metric a rule names is one some target exposes: declared under `metrics:`, or known of the exporter
+  its target kind runs (the guide's `pg_slow_queries_total` exists nowhere and would never fire).
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from .errors import Diagnostic
+from .exporters import KINDS, SCRAPE_METRICS
+from .load import Source
+from .model import Model
+
+SELECTOR_FIELDS = ("part", "whole", "counter", "used", "free", "of", "series")
+BUILTIN = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
+
+
+def lint(model: Model, source: Source) -> list[Diagnostic]:
+    """Every finding (errors and warnings) about the model's rules."""
+    import promql_parser  # noqa: PLC0415  - a Rust extension: load it only when linting
+
+    known = known_metrics(model)
+    problems: list[Diagnostic] = []
+    for rule in model.rules:
+        alert = model.spec.alerts[rule.index]
+        where = ("alerts", rule.index, "when" if alert.when is not None else "expr")
+        if alert.when is not None:
+            problems += _selector_fields(alert.when, where + (alert.when.kind,), source, promql_parser)
+            if any(p.path[:2] == ("alerts", rule.index) for p in problems):
+                continue
+        try:
+            ast = promql_parser.parse(rule.expr)
+        except ValueError as exc:
+            problems.append(source.diagnostic(where, f"invalid PromQL: {exc}", check="promql",
+                                              hint=f"the expression was: {rule.expr}"))
+            continue
+        for name in sorted(set(metric_names(ast))):
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+                problems.append(source.diagnostic(
+                    where, f"metric {name!r} is exposed by no target of this spec", check="metrics",
+                    hint=(f"did you mean {', '.join(close)}? " if close else "")
+                    + "declare the application's own metrics under `metrics:`"))
+    return problems
+
+
+def known_metrics(model: Model) -> set[str]:
+    names = set(SCRAPE_METRICS | BUILTIN)
+    for job in model.jobs:
+        names |= KINDS[job.kind].metrics
+    for metric in model.spec.metrics:
+        if metric.type in ("histogram", "summary"):
+            names |= {f"{metric.name}_sum", f"{metric.name}_count"}
+            names.add(f"{metric.name}_bucket" if metric.type == "histogram" else metric.name)
+        else:
+            names.add(metric.name)
+    return names
+
+
+def metric_names(node) -> list[str]:
+    """Every metric name a PromQL AST selects."""
+    kind = type(node).__name__
+    if kind == "VectorSelector":
+        if node.name:
+            return [node.name]
+        return [m.value for m in node.matchers.matchers if m.name == "__name__" and m.op.__str__().endswith("=")]
+    out = []
+    for attr in ("lhs", "rhs", "expr", "param", "vector_selector"):
+        child = getattr(node, attr, None)
+        if child is not None and not isinstance(child, (str, int, float)):
+            out += metric_names(child)
+    for arg in getattr(node, "args", None) or ():
+        out += metric_names(arg)
+    return out
+
+
+def _selector_fields(condition, path: tuple, source: Source, promql_parser) -> list[Diagnostic]:
+    out = []
+    body = condition.body
+    for field in SELECTOR_FIELDS:
+        value = getattr(body, field, None)
+        for i, text in enumerate(value if isinstance(value, list) else [value]):
+            if text is None:
+                continue
+            field_path = path + ((field, i) if isinstance(value, list) else (field,))
+            try:
+                node = promql_parser.parse(text)
+            except ValueError as exc:
+                out.append(source.diagnostic(field_path, f"invalid selector {text!r}: {exc}", check="promql"))
+                continue
+            if type(node).__name__ != "VectorSelector":
+                out.append(source.diagnostic(
+                    field_path, f"expected a metric selector such as name{{label=\"value\"}}, got an expression "
+                    f"{text!r}", check="promql",
+                    hint="monstack writes rate(), sum() and the ratio itself; give only the metric and its labels"))
+    return out

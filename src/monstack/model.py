@@ -1,0 +1,185 @@
+"""Step 3: the resolved, frozen model the renderers read: every job has its address, every alert its PromQL.
+
+`build()` also checks what the spec's types alone cannot: names unique, references resolved (targets, receivers,
+metrics), thresholds that a histogram's buckets can actually show. Every problem becomes a Diagnostic pointing
+at the spec line; all of them are raised together.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from . import promql
+from .errors import Diagnostic
+from .exporters import KINDS
+from .load import Source
+from .spec.models import Alert, Spec, Target
+from .spec.routing import Route
+from .spec.units import Duration
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    kind: str
+    address: str  # what Prometheus scrapes
+    metrics_path: str
+    scheme: str
+    scrape_interval: Duration | None
+    scrape_timeout: Duration | None
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    group: str
+    expr: str
+    for_: Duration
+    keep_firing_for: Duration | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    index: int  # position in spec.alerts, for diagnostics
+    typed: bool  # generated from a typed condition (vs raw expr)
+
+
+@dataclass(frozen=True)
+class Model:
+    spec: Spec
+    file: str
+    jobs: tuple[Job, ...]
+    rules: tuple[Rule, ...]
+    external_labels: dict[str, str]
+    alertmanagers: tuple[str, ...]
+    groups: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+
+
+def scrape_address(target: Target) -> str:
+    kind = KINDS[target.kind]
+    if target.kind in ("app", "custom"):
+        return target.address  # type: ignore[return-value]  # required for these kinds by the spec
+    if kind.exporter is None:  # prometheus, alertmanager: they serve their own metrics
+        return target.address or f"{kind.service}:{kind.port}"
+    return target.exporter or f"{kind.service}:{kind.port}"
+
+
+def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
+    """The model, with the rules that could be built, and every problem found (errors and warnings)."""
+    problems: list[Diagnostic] = []
+    problems += _duplicates(source, "targets", [t.name for t in spec.targets], "target")
+    problems += _duplicates(source, "metrics", [m.name for m in spec.metrics], "metric")
+    problems += _duplicates(source, "alerts", [a.name for a in spec.alerts], "alert")
+    problems += _duplicates(source, ("routing", "receivers"), [r.name for r in spec.routing.receivers], "receiver")
+    targets = {t.name: t for t in spec.targets}
+    for i, metric in enumerate(spec.metrics):
+        if metric.target is not None and metric.target not in targets:
+            problems.append(source.diagnostic(("metrics", i, "target"), f"unknown target {metric.target!r}",
+                                              check="model", hint=f"targets: {', '.join(sorted(targets))}"))
+    problems += _routing_references(spec, source)
+
+    ctx = promql.Context(targets=targets, scrape_interval=spec.defaults.scrape_interval)
+    rules = []
+    for i, alert in enumerate(spec.alerts):
+        try:
+            rules.append(_rule(alert, i, ctx))
+        except promql.ConditionError as exc:
+            path: tuple = ("alerts", i)
+            path += ("when", alert.when.kind, *exc.field) if alert.when and exc.field else \
+                (("above",) if alert.above else ("below",) if alert.below else ("when",))
+            problems.append(source.diagnostic(path, str(exc), check="model", hint=exc.hint))
+        problems += _bucket_checks(spec, alert, i, source)
+
+    groups: dict[str, list[Rule]] = {}
+    for rule in rules:
+        groups.setdefault(rule.group, []).append(rule)
+    managers = tuple(scrape_address(t) for t in spec.targets if t.kind == "alertmanager") or ("alertmanager:9093",)
+    model = Model(
+        spec=spec, file=source.file,
+        jobs=tuple(Job(t.name, t.kind, scrape_address(t), t.metrics_path, t.scheme, t.scrape_interval,
+                       t.scrape_timeout, dict(t.labels)) for t in spec.targets),
+        rules=tuple(rules),
+        external_labels={"project": spec.project.name, "environment": spec.project.environment,
+                         **spec.project.labels},
+        alertmanagers=managers,
+        groups={name: tuple(group) for name, group in sorted(groups.items())},
+    )
+    return model, problems
+
+
+def _rule(alert: Alert, index: int, ctx: promql.Context) -> Rule:
+    if alert.when is not None:
+        op = ">" if alert.above is not None else "<" if alert.below is not None else None
+        expr = promql.render(alert.when, op, alert.above or alert.below, alert.every, ctx)
+    else:
+        expr = alert.expr.strip()  # type: ignore[union-attr]  # the spec guarantees one of when/expr
+    labels = {"severity": alert.severity}
+    if alert.service:
+        labels["service"] = alert.service
+    labels.update(sorted(alert.labels.items()))
+    annotations = {"summary": alert.summary, "description": alert.description, **dict(sorted(alert.annotations.items()))}
+    for_ = alert.for_ if alert.for_ is not None else (alert.every or Duration(0))
+    return Rule(alert.name, alert.group, expr, for_, alert.keep_firing_for, labels, annotations, index,
+                alert.when is not None)
+
+
+def _duplicates(source: Source, section, names: list[str], what: str) -> list[Diagnostic]:
+    section = section if isinstance(section, tuple) else (section,)
+    counts = Counter(names)
+    out, seen = [], set()
+    for i, name in enumerate(names):
+        if counts[name] > 1 and name in seen:
+            out.append(source.diagnostic(section + (i, "name"), f"duplicate {what} name {name!r}", check="model",
+                                         hint=f"{what} names must be unique"))
+        seen.add(name)
+    return out
+
+
+def _routing_references(spec: Spec, source: Source) -> list[Diagnostic]:
+    receivers = {r.name for r in spec.routing.receivers}
+    hint = f"receivers: {', '.join(sorted(receivers))}"
+    out = []
+    if spec.routing.receiver not in receivers:
+        out.append(source.diagnostic(("routing", "receiver"), f"undefined receiver {spec.routing.receiver!r}",
+                                     check="model", hint=hint))
+
+    def walk(routes: list[Route], path: tuple) -> None:
+        for i, route in enumerate(routes):
+            if route.receiver not in receivers:
+                out.append(source.diagnostic(path + (i, "receiver"), f"route to undefined receiver "
+                                             f"{route.receiver!r}", check="model", hint=hint))
+            walk(route.routes, path + (i, "routes"))
+
+    walk(spec.routing.routes, ("routing", "routes"))
+    for i, receiver in enumerate(spec.routing.receivers):
+        if not receiver.sends:
+            out.append(source.diagnostic(("routing", "receivers", i), f"receiver {receiver.name!r} sends nowhere",
+                                         check="model", hint="add slack, email, pagerduty or webhook",
+                                         severity="warning"))
+    return out
+
+
+def _bucket_checks(spec: Spec, alert: Alert, index: int, source: Source) -> list[Diagnostic]:
+    """A histogram threshold must be a bucket bound below the top finite bucket, or it cannot be observed."""
+    if alert.when is None:
+        return []
+    body, threshold = alert.when.body, alert.above or alert.below
+    if alert.when.kind == "quantile" and threshold is not None:
+        bound, path = threshold.value, ("alerts", index, "above" if alert.above else "below")
+    elif alert.when.kind == "increase" and body.histogram is not None:
+        bound, path = body.slower_than.seconds, ("alerts", index, "when", "increase", "slower_than")
+    else:
+        return []
+    metric = next((m for m in spec.metrics if m.name == body.histogram), None)
+    if metric is None or metric.buckets is None:
+        return []
+    buckets, name = metric.buckets, body.histogram
+    if bound >= buckets[-1]:
+        return [source.diagnostic(path, f"{bound:g} is not below the top finite bucket of {name} "
+                                  f"({buckets[-1]:g}): the histogram cannot show it", check="model",
+                                  hint=f"add larger buckets to the metric {name}")]
+    if bound not in buckets:
+        return [source.diagnostic(path, f"{bound:g} is not a bucket bound of {name} "
+                                  f"({', '.join(f'{b:g}' for b in buckets)}): the result would be interpolated",
+                                  check="model", hint="use a bucket bound as the threshold, or add one")]
+    return []

@@ -1,0 +1,135 @@
+"""The pipeline, load -> spec -> model -> lint -> render -> write -> tools, as the library functions the CLI calls.
+
+Each function raises one MonstackError carrying every error of the earliest failing stage (YAML errors stop
+everything; schema errors stop before the model; model and lint errors are reported together).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Diagnostic, MonstackError, errors_only
+from .load import Source, load_file
+from .model import Model
+
+
+@dataclass
+class Resolved:
+    source: Source
+    model: Model
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def display_path(path: Path) -> str:
+    """A path as it goes into messages and stamps: relative to the current folder when inside it, posix."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name if path.is_absolute() else path.as_posix()
+
+
+def resolve(spec_path: Path) -> Resolved:
+    from . import lint, model  # noqa: PLC0415
+    from .spec.parse import parse  # noqa: PLC0415
+
+    source = load_file(spec_path, display_path(spec_path))
+    spec = parse(source)
+    built, problems = model.build(spec, source)
+    problems += lint.lint(built, source)
+    if errors_only(problems):
+        raise MonstackError(problems)
+    return Resolved(source, built, problems)
+
+
+def render(resolved: Resolved, out: Path) -> dict[str, bytes]:
+    from .render import Stamp, render_all  # noqa: PLC0415
+
+    stamp = Stamp(spec=resolved.source.file, out=display_path(out))
+    return render_all(resolved.model, stamp)
+
+
+@dataclass
+class Generated:
+    files: dict[str, bytes]
+    changes: list[str]
+    warnings: list[Diagnostic]
+
+
+def generate(spec_path: Path, out: Path, *, check: bool = False) -> Generated:
+    """Render every artifact and write it under `out` (or, with `check`, only compare)."""
+    from . import write  # noqa: PLC0415
+
+    resolved = resolve(spec_path)
+    files = render(resolved, out)
+    changes = write.drift(files, out) if check else write.write(files, out)
+    return Generated(files, changes, resolved.warnings)
+
+
+@dataclass
+class ToolRun:
+    name: str
+    path: str | None
+    source: str | None
+    version: str | None
+    status: str  # ok | failed | missing | skipped
+
+
+@dataclass
+class Validation:
+    warnings: list[Diagnostic]
+    tools: list[ToolRun]
+
+
+def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = False,
+             tool_paths: dict[str, str | None] | None = None) -> Validation:
+    """Check a spec, then its rendered artifacts with the real tools (one call per artifact kind)."""
+    from . import tools  # noqa: PLC0415
+    from .tools import amtool, promtool  # noqa: PLC0415
+
+    resolved = resolve(spec_path)
+    if offline:
+        return Validation(resolved.warnings, [ToolRun(n, None, None, None, "skipped") for n in ("promtool", "amtool")])
+    tool_paths = tool_paths or {}
+    found = {name: tools.find(name, tool_paths.get(name)) for name in ("promtool", "amtool")}
+    missing = [name for name, tool in found.items() if tool is None]
+    if missing and require_tools:
+        raise MonstackError([Diagnostic(
+            f"{name} not found (flag, MONSTACK_{name.upper()}, .tools/bin or PATH)", check="tools",
+            hint="run scripts/install-tools.sh, or drop --require-tools to skip the tool checks") for name in missing])
+    problems: list[Diagnostic] = []
+    with tempfile.TemporaryDirectory(prefix="monstack-validate-") as tmp:
+        root = Path(tmp)
+        for rel, data in render(resolved, root).items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(data)
+        jobs: dict[str, list] = {name: [] for name in found}
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            if found["promtool"]:
+                prom = root / "prometheus"
+                jobs["promtool"] += [pool.submit(promtool.check_config, found["promtool"], prom / "prometheus.yml"),
+                                     pool.submit(promtool.check_rules, found["promtool"],
+                                                 sorted((prom / "rules").glob("*.yml")), prom)]
+            if found["amtool"]:
+                jobs["amtool"].append(pool.submit(amtool.check_config, found["amtool"],
+                                                  root / "alertmanager" / "alertmanager.yml"))
+            results = {name: [d for job in futures for d in job.result()] for name, futures in jobs.items()}
+    runs = []
+    for name, tool in found.items():
+        if tool is None:
+            runs.append(ToolRun(name, None, None, None, "missing"))
+            problems.append(Diagnostic(f"{name} not found: the rendered files were not checked by it",
+                                       check="tools", severity="warning",
+                                       hint="run scripts/install-tools.sh (or pass --require-tools in CI)"))
+            continue
+        problems += results[name]
+        runs.append(ToolRun(name, tool.path, tool.source, tool.version, "failed" if results[name] else "ok"))
+        if not tool.version_ok:
+            problems.append(Diagnostic(f"{name} {tool.version or '(unknown version)'} at {tool.path} is older than "
+                                       f"{tools.minimum(name)}; its verdicts may differ", check="tools",
+                                       severity="warning"))
+    if errors_only(problems):
+        raise MonstackError(resolved.warnings + problems)
+    return Validation(resolved.warnings + problems, runs)

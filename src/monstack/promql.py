@@ -1,0 +1,219 @@
+"""The PromQL monstack writes for each condition kind: the part people get wrong, owned in one place.
+
+Rules of the house (each one a defect of the guide, see GUIDE-DEFECTS.md):
+- "% of requests" is a ratio of summed rates, and a denominator is guarded with `> 0`;
+- quantiles are `histogram_quantile(q, sum by (le) (rate(x_bucket[w])))`;
+- "per hour" is `increase(...[1h])`, other rates are scaled to the table's unit;
+- a fraction of a maximum skips a zero maximum (`redis_memory_max_bytes` is 0 when maxmemory is unset);
+- an absent counter or count means zero (`or vector(0)`) where that decides a "below" alert;
+- Prometheus 3 stores classic-histogram bounds as floats: `le="1.0"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .exporters import KINDS
+from .spec.conditions import Condition
+from .spec.models import Target
+from .spec.units import Duration, Quantity, promql_number
+
+# Which threshold units each condition kind accepts, and whether it needs one.
+UNITS: dict[str, tuple[str, ...]] = {
+    "down": (),
+    "always": (),
+    "availability": ("percent",),
+    "threshold": ("number", "percent", "duration", "bytes"),
+    "fraction": ("percent",),
+    "ratio": ("percent",),
+    "increase": ("number", "rate"),
+    "quantile": ("duration", "number"),
+    "average": ("duration", "number"),
+    "count": ("number", "percent"),
+}
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be turned into PromQL; `field` names the offending key under the alert."""
+
+    def __init__(self, message: str, field: tuple = (), hint: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Context:
+    targets: dict[str, Target]
+    scrape_interval: Duration
+
+
+def le_value(bound: float) -> str:
+    """A classic-histogram bound as Prometheus 3 stores it in `le` (`1.0`, `0.25`, `+Inf`)."""
+    if bound == float("inf"):
+        return "+Inf"
+    return repr(float(bound))
+
+
+def aggregate(op: str, expr: str, by: list[str] | tuple[str, ...] = ()) -> str:
+    """`sum(x)` or `sum by (a, b) (x)`."""
+    return f"{op} by ({', '.join(by)}) ({expr})" if by else f"{op}({expr})"
+
+
+def window_of(condition_over: Duration | None, every: Duration | None, ctx: Context) -> Duration:
+    """The range of a rate: the condition's `over`, else the alert's cadence, else 5m; never under 4 scrapes."""
+    if condition_over is not None:
+        if condition_over.ms < 2 * ctx.scrape_interval.ms:
+            raise ConditionError(
+                f"window {condition_over} holds fewer than two scrapes (scrape_interval {ctx.scrape_interval}): "
+                "rate() would return nothing", ("over",),
+                hint=f"use at least {Duration(4 * ctx.scrape_interval.ms)}")
+        return condition_over
+    base = every or Duration(300_000)
+    return max(base, Duration(4 * ctx.scrape_interval.ms))
+
+
+def render(condition: Condition, op: str | None, threshold: Quantity | None, every: Duration | None,
+           ctx: Context) -> str:
+    """The alert expression for `condition`, compared with `threshold` by `op` (`>` or `<`)."""
+    kind = condition.kind
+    allowed = UNITS[kind]
+    if not allowed:
+        if threshold is not None:
+            raise ConditionError(f"a `{kind}` condition takes no threshold: drop `above`/`below`")
+    else:
+        if threshold is None:
+            raise ConditionError(f"a `{kind}` condition needs a threshold: `above:` or `below:`")
+        if threshold.kind not in allowed:
+            raise ConditionError(
+                f"threshold {threshold.text!r} is a {threshold.kind}; a `{kind}` condition takes "
+                f"{' or '.join(allowed)}", hint=_UNIT_HINTS.get(kind))
+    body = condition.body
+    builder = _BUILDERS[kind]
+    expr = builder(body, op, threshold, every, ctx)
+    if threshold is None:
+        return expr
+    value = threshold.per_unit if threshold.kind == "rate" else threshold.value
+    return f"{expr} {op} {promql_number(value)}"
+
+
+_UNIT_HINTS = {
+    "ratio": "write the share of the whole as a percentage, e.g. 5%",
+    "fraction": "write the share of the maximum as a percentage, e.g. 90%",
+    "availability": "write the uptime objective as a percentage, e.g. `below: 99.9%`",
+    "increase": "write a count over the window (10) or a rate with its unit (10/min, 100/h)",
+    "quantile": "write a duration with its unit, e.g. 1s or 500ms",
+}
+
+
+def _job_selector(target_name: str, ctx: Context, metric: str) -> str:
+    if target_name not in ctx.targets:
+        known = ", ".join(sorted(ctx.targets))
+        raise ConditionError(f"unknown target {target_name!r} (targets: {known})", ("target",))
+    return f'{metric}{{job="{target_name}"}}'
+
+
+def _down(body, op, threshold, every, ctx: Context) -> str:
+    target = ctx.targets.get(body.target)
+    metric = "up" if body.check == "scrape" or target is None else KINDS[target.kind].up_metric
+    return f"{_job_selector(body.target, ctx, metric)} == 0"
+
+
+def _availability(body, op, threshold, every, ctx: Context) -> str:
+    if op != "<":
+        raise ConditionError("an availability objective is a floor: write `below: 99.9%`")
+    return f"avg_over_time({_job_selector(body.target, ctx, 'up')}[{body.over}])"
+
+
+def _threshold(body, op, threshold, every, ctx: Context) -> str:
+    expr = body.metric
+    if body.only_if:
+        expr = f"({expr} and on (job, instance) ({body.only_if}))"
+    return aggregate(body.aggregate, expr, body.by) if body.aggregate else expr
+
+
+def _fraction(body, op, threshold, every, ctx: Context) -> str:
+    num = body.used or body.free
+    if body.aggregate:
+        num = aggregate(body.aggregate, num, body.by)
+        den = aggregate(body.aggregate, body.of, body.by)
+        matching = ""
+    else:
+        den = body.of
+        matching = f" on ({', '.join(body.by)})" if body.by else ""
+    share = f"{num} /{matching} ({den} > 0)"
+    return f"(1 - {share})" if body.free else share
+
+
+def _rate_sum(selector: str, window: Duration, by: list[str], zero: bool, fn: str = "rate") -> str:
+    expr = aggregate("sum", f"{fn}({selector}[{window}])", by)
+    return f"({expr} or vector(0))" if zero and not by else expr
+
+
+def _ratio(body, op, threshold, every, ctx: Context) -> str:
+    window = window_of(body.over, every, ctx)
+    wholes = body.whole if isinstance(body.whole, list) else [body.whole]
+    part = _rate_sum(body.part, window, body.by, zero=True)
+    whole = " + ".join(_rate_sum(w, window, body.by, zero=len(wholes) > 1) for w in wholes)
+    return f"{part} / ({whole} > 0)"
+
+
+def _increase(body, op, threshold, every, ctx: Context) -> str:
+    window = window_of(body.over, every, ctx)
+    scale = 1.0
+    fn = "increase"
+    if threshold is not None and threshold.kind == "rate" and window.seconds != threshold.per:
+        fn, scale = "rate", threshold.per
+    zero = op == "<"
+    if body.counter:
+        expr = _rate_sum(body.counter, window, body.by, zero=zero, fn=fn)
+    else:
+        count = _rate_sum(f"{body.histogram}_count", window, body.by, zero=False, fn=fn)
+        fast = _rate_sum(f'{body.histogram}_bucket{{le="{le_value(body.slower_than.seconds)}"}}', window, body.by,
+                         zero=False, fn=fn)
+        expr = f"({count} - {fast})"
+        if zero and not body.by:
+            expr = f"({expr} or vector(0))"
+    return f"{expr} * {promql_number(scale)}" if scale != 1.0 else expr
+
+
+def _quantile(body, op, threshold, every, ctx: Context) -> str:
+    window = window_of(body.over, every, ctx)
+    labels = ["le", *body.by]
+    return (f"histogram_quantile({promql_number(body.q)}, "
+            f"sum by ({', '.join(labels)}) (rate({body.histogram}_bucket[{window}])))")
+
+
+def _average(body, op, threshold, every, ctx: Context) -> str:
+    window = window_of(body.over, every, ctx)
+    total = _rate_sum(f"{body.histogram}_sum", window, body.by, zero=False)
+    count = _rate_sum(f"{body.histogram}_count", window, body.by, zero=False)
+    return f"{total} / ({count} > 0)"
+
+
+def _count(body, op, threshold, every, ctx: Context) -> str:
+    if body.older_than is not None:
+        inner = f"time() - {body.series} > {promql_number(body.older_than.seconds)}"
+    elif body.above is not None:
+        inner = f"{body.series} > {promql_number(body.above)}"
+    else:
+        inner = f"{body.series} < {promql_number(body.below)}"
+    counted = f"(count({inner}) or vector(0))"
+    if body.of is None:
+        if threshold is not None and threshold.kind == "percent":
+            raise ConditionError("a share needs a total: add `of:` (a gauge holding the total)", ("of",))
+        return counted
+    if threshold is not None and threshold.kind != "percent":
+        raise ConditionError("with `of:`, the threshold is a share: write it as a percentage, e.g. 5%")
+    return f"{counted} / ({aggregate('sum', body.of)} > 0)"
+
+
+def _always(body, op, threshold, every, ctx: Context) -> str:
+    return "vector(1)"
+
+
+_BUILDERS = {
+    "down": _down, "availability": _availability, "threshold": _threshold, "fraction": _fraction,
+    "ratio": _ratio, "increase": _increase, "quantile": _quantile, "average": _average, "count": _count,
+    "always": _always,
+}

@@ -1,0 +1,30 @@
+"""prometheus/rules/<group>.yml: the alert rules, one file and one rule group per spec `group`.
+
+Groups are for readability; they all evaluate at the global evaluation interval (<= 1m), because a group's
+interval delays detection by up to that interval and promtool's unit tests ignore it.
+"""
+
+from __future__ import annotations
+
+from ..model import Model, Rule
+from .common import Stamp, dump_yaml
+
+FOLDER = "prometheus/rules"
+
+
+def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
+    return {
+        f"{FOLDER}/{name}.yml": dump_yaml({"groups": [{"name": name, "rules": [_rule(r) for r in rules]}]}, stamp)
+        for name, rules in model.groups.items()
+    }
+
+
+def _rule(rule: Rule) -> dict:
+    out: dict = {"alert": rule.name, "expr": rule.expr}
+    if rule.for_.ms:
+        out["for"] = str(rule.for_)
+    if rule.keep_firing_for is not None:
+        out["keep_firing_for"] = str(rule.keep_firing_for)
+    out["labels"] = dict(rule.labels)
+    out["annotations"] = dict(rule.annotations)
+    return out

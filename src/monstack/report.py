@@ -1,0 +1,81 @@
+"""How diagnostics reach people and CI: `file:line:col: severity: path: message (check)`, the source line with a
+caret, and a hint; or JSON, or GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Iterable
+
+from .errors import Diagnostic, format_path
+from .load import MAX_BYTES
+
+_lines_cache: dict[str, list[str] | None] = {}
+
+
+def _source_line(diagnostic: Diagnostic) -> str | None:
+    if not diagnostic.file or diagnostic.line is None:
+        return None
+    if diagnostic.file not in _lines_cache:
+        path = Path(diagnostic.file)
+        try:
+            ok = path.is_file() and path.stat().st_size <= MAX_BYTES
+            _lines_cache[diagnostic.file] = path.read_text("utf-8").splitlines() if ok else None
+        except (OSError, UnicodeDecodeError):
+            _lines_cache[diagnostic.file] = None
+    lines = _lines_cache[diagnostic.file]
+    if lines and 0 < diagnostic.line <= len(lines):
+        return lines[diagnostic.line - 1]
+    return None
+
+
+def text(diagnostic: Diagnostic) -> str:
+    out = [diagnostic.headline()]
+    line = _source_line(diagnostic)
+    if line is not None:
+        out.append(f"    {line}")
+        if diagnostic.column:
+            out.append("    " + " " * (diagnostic.column - 1) + "^")
+    if diagnostic.hint:
+        out.append(f"    hint: {diagnostic.hint}")
+    return "\n".join(out)
+
+
+def as_dict(diagnostic: Diagnostic) -> dict:
+    return {"file": diagnostic.file, "line": diagnostic.line, "column": diagnostic.column,
+            "path": format_path(diagnostic.path), "message": diagnostic.message, "hint": diagnostic.hint,
+            "check": diagnostic.check, "severity": diagnostic.severity}
+
+
+def github(diagnostic: Diagnostic) -> str:
+    level = "error" if diagnostic.severity == "error" else "warning"
+    props = [f"file={diagnostic.file}"] if diagnostic.file and not diagnostic.file.startswith("(") else []
+    if diagnostic.line:
+        props.append(f"line={diagnostic.line}")
+    if diagnostic.column:
+        props.append(f"col={diagnostic.column}")
+    props.append(f"title=monstack {diagnostic.check}")
+    message = f"{format_path(diagnostic.path)}: {diagnostic.message}" if diagnostic.path else diagnostic.message
+    if diagnostic.hint:
+        message += f" (hint: {diagnostic.hint})"
+    message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::{level} {','.join(props)}::{message}"
+
+
+def emit(diagnostics: Iterable[Diagnostic], fmt: str, stream: IO[str]) -> None:
+    diagnostics = list(diagnostics)
+    if fmt == "json":
+        stream.write(json.dumps([as_dict(d) for d in diagnostics], indent=2) + "\n")
+        return
+    for d in diagnostics:
+        stream.write((github(d) if fmt == "github" else text(d)) + "\n")
+    errors = sum(d.severity == "error" for d in diagnostics)
+    if errors and fmt == "text":
+        warnings = len(diagnostics) - errors
+        stream.write(f"{errors} error{'s' * (errors != 1)}"
+                     + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else "") + "\n")
+
+
+def say(message: str, err: bool = False) -> None:
+    (sys.stderr if err else sys.stdout).write(message + "\n")

@@ -1,0 +1,150 @@
+"""The `monstack/v1` spec: project, defaults, targets, metrics, alerts and routing.
+
+These are the user's types, versioned and strict (`extra="forbid"`); `monstack.model` resolves them into the
+internal model the renderers use. Cross-references (a route's receiver, an alert's target) are checked there,
+where every problem can be reported at once with its position.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from .base import Strict
+from .conditions import Condition
+from .routing import Routing
+from .units import DurationField, QuantityField
+
+NAME_RE = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+METRIC_RE = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+JOB_RE = r"^[a-zA-Z_][a-zA-Z0-9_-]*$"
+ADDRESS_RE = r"^[A-Za-z0-9._-]+:\d{1,5}$"
+
+LabelName = Annotated[str, Field(pattern=NAME_RE)]
+
+
+def _reserved_labels(labels: dict[str, str]) -> dict[str, str]:
+    for key in labels:
+        if key.startswith("__"):
+            raise ValueError(f"label {key!r}: names starting with __ are reserved for Prometheus")
+    return labels
+
+
+Labels = Annotated[dict[LabelName, str], AfterValidator(_reserved_labels)]
+
+
+class Project(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="a slug: lower case, digits and dashes")
+    environment: str = Field("production", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    labels: Labels = Field(default_factory=dict, description="external labels added to every series and alert")
+
+
+class Defaults(Strict):
+    scrape_interval: DurationField = "15s"
+    scrape_timeout: DurationField = "10s"
+    evaluation_interval: DurationField = Field("30s", description="how often rules are evaluated; keep it <= 1m")
+    retention: DurationField = Field("15d", description="Prometheus' TSDB retention (used by deployment)")
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> "Defaults":
+        if self.scrape_timeout > self.scrape_interval:
+            raise ValueError(f"scrape_timeout ({self.scrape_timeout}) must not exceed scrape_interval "
+                             f"({self.scrape_interval}): Prometheus refuses that configuration")
+        if self.evaluation_interval.seconds <= 0 or self.scrape_interval.seconds <= 0:
+            raise ValueError("intervals must be greater than zero")
+        return self
+
+
+TargetKind = Literal["app", "node", "postgres", "redis", "celery", "prometheus", "alertmanager", "custom"]
+
+
+class Target(Strict):
+    name: str = Field(pattern=JOB_RE, description="the scrape job name (`job` label)")
+    kind: TargetKind
+    address: str | None = Field(None, pattern=ADDRESS_RE, description=(
+        "host:port of the watched service. For app/custom targets it is what Prometheus scrapes; for exporter "
+        "kinds (postgres, redis, celery) it is what the exporter connects to, never scraped directly"))
+    exporter: str | None = Field(None, pattern=ADDRESS_RE, description=(
+        "host:port of the exporter; default: the exporter's service name and standard port"))
+    metrics_path: str = Field("/metrics", pattern=r"^/")
+    scheme: Literal["http", "https"] = "http"
+    scrape_interval: DurationField | None = None
+    scrape_timeout: DurationField | None = None
+    labels: Labels = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _address_needed(self) -> "Target":
+        if self.kind in ("app", "custom") and self.address is None:
+            raise ValueError(f"a target of kind {self.kind} needs `address` (host:port that serves /metrics)")
+        return self
+
+
+class Metric(Strict):
+    """A metric the application itself exposes (its contract with the monitoring)."""
+
+    name: str = Field(pattern=METRIC_RE)
+    type: Literal["counter", "gauge", "histogram", "summary"]
+    help: str = Field(min_length=1)
+    target: str | None = Field(None, description="the target (job) that exposes it")
+    labels: list[LabelName] = Field(default_factory=list)
+    buckets: list[float] | None = Field(None, description="histogram upper bounds, in the metric's unit")
+
+    @model_validator(mode="after")
+    def _buckets(self) -> "Metric":
+        if self.buckets is not None:
+            if self.type != "histogram":
+                raise ValueError("`buckets` is only for histograms")
+            if not self.buckets or sorted(set(self.buckets)) != list(self.buckets):
+                raise ValueError("`buckets` must be a non-empty, strictly increasing list")
+        if self.type == "counter" and not self.name.endswith("_total"):
+            raise ValueError(f"counter {self.name!r} should end in _total (OpenMetrics and Prometheus 3 convention)")
+        return self
+
+
+Severity = Literal["critical", "warning", "info", "none"]  # none: the Watchdog
+
+
+class Alert(Strict):
+    name: str = Field(pattern=NAME_RE, description="the alert name (alertname label)")
+    severity: Severity
+    service: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                                description="`service` label, used for grouping and inhibition")
+    group: str = Field("alerts", pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                       description="rule group and file (prometheus/rules/<group>.yml)")
+    every: DurationField | None = Field(None, description="the table's check cadence; default window and `for`")
+    for_: DurationField | None = Field(None, alias="for", description="how long the condition must hold")
+    keep_firing_for: DurationField | None = None
+    when: Condition | None = None
+    expr: str | None = Field(None, description="raw PromQL, for what no condition kind expresses")
+    above: QuantityField | None = None
+    below: QuantityField | None = None
+    summary: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    labels: Labels = Field(default_factory=dict)
+    annotations: dict[LabelName, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Alert":
+        if (self.when is None) == (self.expr is None):
+            raise ValueError("give exactly one of `when` (a typed condition) or `expr` (raw PromQL)")
+        if self.above is not None and self.below is not None:
+            raise ValueError("give at most one of `above` or `below`")
+        if self.expr is not None and (self.above is not None or self.below is not None):
+            raise ValueError("a raw `expr` carries its own comparison: drop `above`/`below`")
+        reserved = {"severity", "service", "alertname"} & set(self.labels)
+        if reserved:
+            raise ValueError(f"labels {sorted(reserved)} are set by monstack: use the alert's own fields")
+        return self
+
+
+class Spec(Strict):
+    """A monstack spec, version monstack/v1."""
+
+    version: Literal["monstack/v1"] = Field(description="spec format version")
+    project: Project
+    defaults: Defaults = Field(default_factory=Defaults)
+    targets: list[Target] = Field(min_length=1)
+    metrics: list[Metric] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+    routing: Routing
