@@ -183,5 +183,9 @@ class _Builder:
                         merged.extend(self._pairs(src))
             else:
                 own.append((key_node, value_node))
-        own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
-        return own + [(k, v) for k, v in merged if getattr(k, "value", None) not in own_keys]
+        taken = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        for key_node, value_node in merged:  # the first merged mapping that has a key wins, as in YAML 1.1
+            if getattr(key_node, "value", None) not in taken:
+                taken.add(key_node.value)
+                own.append((key_node, value_node))
+        return own

@@ -24,11 +24,17 @@ class Resolved:
 
 
 def display_path(path: Path) -> str:
-    """A path as it goes into messages and stamps: relative to the current folder when inside it, posix."""
+    """A path as it goes into messages: relative to the current folder when inside it, else as given."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return path.name if path.is_absolute() else path.as_posix()
+        return path.as_posix()
+
+
+def stamp_path(path: Path) -> str:
+    """A path as it goes into the generated-by stamp: never absolute, so that a clone elsewhere sees no drift."""
+    shown = display_path(path)
+    return path.name if Path(shown).is_absolute() else shown
 
 
 def resolve(spec_path: Path) -> Resolved:
@@ -47,7 +53,7 @@ def resolve(spec_path: Path) -> Resolved:
 def render(resolved: Resolved, out: Path) -> dict[str, bytes]:
     from .render import Stamp, render_all  # noqa: PLC0415
 
-    stamp = Stamp(spec=resolved.source.file, out=display_path(out))
+    stamp = Stamp(spec=stamp_path(Path(resolved.source.file)), out=stamp_path(out))
     return render_all(resolved.model, stamp)
 
 

@@ -28,7 +28,7 @@ def diagnostics_of(exc: ValidationError, source: Source) -> list[Diagnostic]:
         path, leftover = _data_path(source.data, error["loc"])
         message, hint, key = _message(error, leftover)
         if key and leftover:
-            path = path + (leftover[0],)
+            path = path + (leftover[-1],)
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -57,7 +57,7 @@ def _message(error: dict, leftover: list) -> tuple[str, str | None, bool]:
     kind, msg, value = error["type"], error["msg"], error.get("input")
     names = [p for p in leftover if isinstance(p, str)]
     if kind == "extra_forbidden":
-        key = names[-1] if names else "?"
+        key = names[-1] if names else str(error["loc"][-1])
         close = difflib.get_close_matches(key, _vocabulary(), n=1, cutoff=0.6)
         return f"unknown key {key!r}", (f"did you mean {close[0]!r}?" if close else None), True
     if kind == "missing":

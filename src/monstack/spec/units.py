@@ -46,16 +46,20 @@ class Duration:
         if isinstance(value, Duration):
             return value
         if isinstance(value, bool) or not isinstance(value, str):
-            raise ValueError(f"invalid duration {value!r}: write it with a unit, {_DURATION_EXAMPLES}")
+            raise ValueError(f"invalid duration {_quote(value)}: write it with a unit, {_DURATION_EXAMPLES}")
         text = value.strip()
         match = _DURATION_RE.match(text)
         if not text or not match or not any(match.groups()):
-            raise ValueError(f"invalid duration {value!r}: expected {_DURATION_EXAMPLES}")
+            raise ValueError(f"invalid duration {_quote(value)}: expected {_DURATION_EXAMPLES}")
         ms = 0
         for unit, group in zip(("y", "w", "d", "h", "m", "s", "ms"), match.groups()[1::2]):
             if group:
                 ms += int(group) * int(_DURATION_UNITS[unit] * 1000)
         return cls(ms)
+
+
+def _quote(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 DurationField = Annotated[
@@ -103,20 +107,20 @@ class Quantity:
         if isinstance(value, Quantity):
             return value
         if isinstance(value, bool):
-            raise ValueError(f"invalid threshold {value!r}: expected {_THRESHOLD_EXAMPLES}")
+            raise ValueError(f"invalid threshold {_quote(value)}: expected {_THRESHOLD_EXAMPLES}")
         if isinstance(value, (int, float)):
             if not math.isfinite(value):
                 raise ValueError("a threshold must be a finite number")
             return cls("number", float(value), _plain(value))
         if not isinstance(value, str):
-            raise ValueError(f"invalid threshold {value!r}: expected {_THRESHOLD_EXAMPLES}")
+            raise ValueError(f"invalid threshold {_quote(value)}: expected {_THRESHOLD_EXAMPLES}")
         text = value.strip()
         if m := re.fullmatch(rf"({_NUMBER})\s*%", text):
             return cls("percent", float(Decimal(m.group(1)) / 100), text)
         if m := re.fullmatch(rf"({_NUMBER})\s*/\s*([a-z]+)", text):
             unit = m.group(5)
             if unit not in _RATE_UNITS:
-                raise ValueError(f"invalid rate {value!r}: the unit after / must be one of s, min, h, d")
+                raise ValueError(f"invalid rate {_quote(value)}: the unit after / must be one of s, min, h, d")
             per = float(_RATE_UNITS[unit])
             return cls("rate", float(m.group(1)) / per, text, per, float(m.group(1)))
         if m := re.fullmatch(rf"({_NUMBER})\s*([KMGT]i?B|B)", text):
@@ -126,7 +130,7 @@ class Quantity:
         try:
             return cls("duration", Duration.parse(text).seconds, text)
         except ValueError:
-            raise ValueError(f"invalid threshold {value!r}: expected {_THRESHOLD_EXAMPLES}") from None
+            raise ValueError(f"invalid threshold {_quote(value)}: expected {_THRESHOLD_EXAMPLES}") from None
 
 
 def _plain(value: float) -> str:
