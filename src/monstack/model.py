@@ -77,6 +77,7 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
             problems.append(source.diagnostic(("metrics", i, "target"), f"unknown target {metric.target!r}",
                                               check="model", hint=f"targets: {', '.join(sorted(targets))}"))
     problems += _routing_references(spec, source)
+    problems += _cadence_checks(spec, source)
 
     ctx = promql.Context(targets=targets, scrape_interval=spec.defaults.scrape_interval)
     rules = []
@@ -121,6 +122,23 @@ def _rule(alert: Alert, index: int, ctx: promql.Context) -> Rule:
     for_ = alert.for_ if alert.for_ is not None else (alert.every or Duration(0))
     return Rule(alert.name, alert.group, expr, for_, alert.keep_firing_for, labels, annotations, index,
                 alert.when is not None)
+
+
+def _cadence_checks(spec: Spec, source: Source) -> list[Diagnostic]:
+    """Rule groups evaluate at `evaluation_interval`: a long one delays every alert (and promtool tests ignore it)."""
+    interval = spec.defaults.evaluation_interval
+    out = []
+    if interval.ms > 60_000:
+        out.append(source.diagnostic(
+            ("defaults", "evaluation_interval"), f"rules evaluated every {interval} are late by up to {interval}",
+            check="model", severity="warning",
+            hint="keep it at 1m or less; a table's 'every hour' is the alert's window and `for`, not a group interval"))
+    for i, alert in enumerate(spec.alerts):
+        if alert.every is not None and alert.every < interval:
+            out.append(source.diagnostic(
+                ("alerts", i, "every"), f"checked every {alert.every}, but rules are evaluated every {interval}",
+                check="model", severity="warning", hint="lower defaults.evaluation_interval"))
+    return out
 
 
 def _duplicates(source: Source, section, names: list[str], what: str) -> list[Diagnostic]:

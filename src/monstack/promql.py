@@ -11,7 +11,9 @@ Rules of the house (each one a defect of the guide, see GUIDE-DEFECTS.md):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 from .exporters import KINDS
 from .spec.conditions import Condition
@@ -49,10 +51,25 @@ class Context:
 
 
 def le_value(bound: float) -> str:
-    """A classic-histogram bound as Prometheus 3 stores it in `le` (`1.0`, `0.25`, `+Inf`)."""
-    if bound == float("inf"):
-        return "+Inf"
-    return repr(float(bound))
+    """A classic-histogram bound as Prometheus 3 stores it in `le`: `1.0`, `0.25`, `1e+06`, `+Inf`.
+
+    Prometheus 3 normalises bounds with Go's shortest `%g` (exponent form below 1e-4 and from 1e6 on), adding
+    `.0` when the result has neither a point nor an exponent.
+    """
+    bound = float(bound)
+    if math.isinf(bound):
+        return "+Inf" if bound > 0 else "-Inf"
+    if bound == 0:
+        return "0.0"
+    shortest = Decimal(repr(bound)).normalize()
+    exponent = shortest.adjusted()
+    if -4 <= exponent < 6:
+        text = format(shortest, "f")
+        return text if "." in text else text + ".0"
+    sign, digits, _ = shortest.as_tuple()
+    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
+    mantissa = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
 
 
 def aggregate(op: str, expr: str, by: list[str] | tuple[str, ...] = ()) -> str:
