@@ -103,6 +103,8 @@ def load_text(text: str, file: str = "<input>") -> Source:
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly everything
         raise MonstackError.single(f"malformed YAML: {exc}", file=file, check="yaml") from None
+    except RecursionError:
+        raise MonstackError.single("the document is nested too deeply", file=file, check="yaml") from None
     if node is None:
         raise MonstackError.single(
             "the file is empty", file=file, line=1, column=1, check="yaml",
@@ -110,7 +112,10 @@ def load_text(text: str, file: str = "<input>") -> Source:
         )
     source = Source(file=file, text=text, data=None)
     builder = _Builder(source)
-    source.data = builder.build(node, ())
+    try:
+        source.data = builder.build(node, ())
+    except RecursionError:
+        raise MonstackError.single("the document is nested too deeply", file=file, check="yaml") from None
     if builder.problems:
         raise MonstackError(builder.problems)
     if not isinstance(source.data, dict):

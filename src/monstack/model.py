@@ -72,6 +72,12 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
     problems += _duplicates(source, "alerts", [a.name for a in spec.alerts], "alert")
     problems += _duplicates(source, ("routing", "receivers"), [r.name for r in spec.routing.receivers], "receiver")
     targets = {t.name: t for t in spec.targets}
+    for i, target in enumerate(spec.targets):
+        interval = target.scrape_interval or spec.defaults.scrape_interval
+        if target.scrape_timeout is not None and target.scrape_timeout > interval:
+            problems.append(source.diagnostic(
+                ("targets", i, "scrape_timeout"), f"scrape_timeout {target.scrape_timeout} exceeds the job's "
+                f"scrape_interval {interval}: Prometheus refuses that", check="model"))
     for i, metric in enumerate(spec.metrics):
         if metric.target is not None and metric.target not in targets:
             problems.append(source.diagnostic(("metrics", i, "target"), f"unknown target {metric.target!r}",
