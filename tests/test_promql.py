@@ -1,0 +1,147 @@
+"""The PromQL written for each condition kind. Each expected string is written from the rule it encodes (see the
+module docstring of monstack.promql and GUIDE-DEFECTS.md), not copied from output; every one must also parse."""
+
+from __future__ import annotations
+
+import promql_parser
+import pytest
+
+from monstack import promql
+from monstack.errors import MonstackError
+from monstack.load import load_text
+from monstack.model import build
+from monstack.spec.parse import parse
+
+HEADER = """
+version: monstack/v1
+project: {name: t}
+defaults: {scrape_interval: 15s}
+targets:
+  - {name: api, kind: app, address: "api:8000"}
+  - {name: postgresql, kind: postgres, address: "db:5432"}
+  - {name: node, kind: node}
+metrics:
+  - {name: req_total, type: counter, help: h}
+  - {name: ok_total, type: counter, help: h}
+  - {name: lat_seconds, type: histogram, help: h, buckets: [0.1, 0.5, 1, 5]}
+  - {name: users, type: gauge, help: h}
+  - {name: stamp_seconds, type: gauge, help: h}
+routing:
+  receiver: r
+  receivers: [{name: r, webhook: {url: "http://hook:5000/"}}]
+alerts:
+"""
+
+
+def expr_of(alert_yaml: str) -> str:
+    text = HEADER + "  - {name: A, severity: warning, summary: s, description: d, " + alert_yaml + "}\n"
+    source = load_text(text, "t.yaml")
+    model, problems = build(parse(source), source)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise MonstackError(errors)
+    return model.rules[0].expr
+
+
+CASES = {
+    "target down, exporter's own view": (
+        "when: {down: {target: postgresql}}", 'pg_up{job="postgresql"} == 0'),
+    "target down, scrape": (
+        "when: {down: {target: postgresql, check: scrape}}", 'up{job="postgresql"} == 0'),
+    "app down is up == 0": ("when: {down: {target: api}}", 'up{job="api"} == 0'),
+    "availability is the mean of up over the window": (
+        "when: {availability: {target: api, over: 1d}}, below: 99.9%", 'avg_over_time(up{job="api"}[1d]) < 0.999'),
+    "gauge threshold": ("when: {threshold: {metric: users, aggregate: sum}}, below: 10", "sum(users) < 10"),
+    "gauge threshold by label": (
+        "when: {threshold: {metric: users, aggregate: max, by: [job]}}, above: 3", "max by (job) (users) > 3"),
+    "gauge threshold in seconds": ("when: {threshold: {metric: users}}, above: 2m", "users > 120"),
+    "gauge with a guard": (
+        "when: {threshold: {metric: users, only_if: 'users > 0'}}, above: 1",
+        "(users and on (job, instance) (users > 0)) > 1"),
+    "fraction used of a maximum skips a zero maximum": (
+        "when: {fraction: {used: users, of: stamp_seconds}}, above: 90%", "users / (stamp_seconds > 0) > 0.9"),
+    "fraction from the free side": (
+        "when: {fraction: {free: users, of: stamp_seconds}}, above: 85%",
+        "(1 - users / (stamp_seconds > 0)) > 0.85"),
+    "fraction across targets is aggregated first": (
+        "when: {fraction: {used: users, of: stamp_seconds, aggregate: sum}}, above: 10%",
+        "sum(users) / (sum(stamp_seconds) > 0) > 0.1"),
+    "ratio of summed rates, absent part is zero": (
+        "every: 5m, when: {ratio: {part: 'req_total{code=\"500\"}', whole: req_total}}, above: 5%",
+        '(sum(rate(req_total{code="500"}[5m])) or vector(0)) / (sum(rate(req_total[5m])) > 0) > 0.05'),
+    "ratio over a sum of counters": (
+        "when: {ratio: {part: req_total, whole: [ok_total, req_total], over: 1h}}, above: 20%",
+        "(sum(rate(req_total[1h])) or vector(0)) / ((sum(rate(ok_total[1h])) or vector(0)) + "
+        "(sum(rate(req_total[1h])) or vector(0)) > 0) > 0.2"),
+    "ratio per instance keeps the label": (
+        "when: {ratio: {part: req_total, whole: ok_total, over: 5m, by: [instance]}}, above: 80%",
+        "sum by (instance) (rate(req_total[5m])) / (sum by (instance) (rate(ok_total[5m])) > 0) > 0.8"),
+    "per hour is increase over 1h, absent counts as zero below": (
+        "when: {increase: {counter: req_total, over: 1h}}, below: 100/h",
+        "(sum(increase(req_total[1h])) or vector(0)) < 100"),
+    "per minute over a 5m window is a rate scaled to minutes": (
+        "when: {increase: {counter: req_total, over: 5m}}, above: 10/min",
+        "sum(rate(req_total[5m])) * 60 > 10"),
+    "a count over the window": (
+        "when: {increase: {counter: req_total, over: 5m}}, above: 0", "sum(increase(req_total[5m])) > 0"),
+    "observations slower than a bound, Prometheus 3 le": (
+        "every: 1m, when: {increase: {histogram: lat_seconds, slower_than: 1s}}, above: 10/min",
+        '(sum(increase(lat_seconds_count[1m])) - sum(increase(lat_seconds_bucket{le="1.0"}[1m]))) > 10'),
+    "quantile over summed bucket rates": (
+        "every: 5m, when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 1s",
+        "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket[5m]))) > 1"),
+    "average from sum and count": (
+        "when: {average: {histogram: lat_seconds, over: 1h}}, above: 5m",
+        "sum(rate(lat_seconds_sum[1h])) / (sum(rate(lat_seconds_count[1h])) > 0) > 300"),
+    "share of stale series over a total": (
+        "when: {count: {series: stamp_seconds, older_than: 48h, of: users}}, above: 5%",
+        "(count(time() - stamp_seconds > 172800) or vector(0)) / (sum(users) > 0) > 0.05"),
+    "count of series, absent is zero": (
+        "when: {count: {series: users, above: 0}}, below: 1", "(count(users > 0) or vector(0)) < 1"),
+    "always": ("when: {always: true}", "vector(1)"),
+}
+
+
+@pytest.mark.parametrize("alert,expected", CASES.values(), ids=CASES.keys())
+def test_condition_promql(alert: str, expected: str) -> None:
+    got = expr_of(alert)
+    assert got == expected
+    promql_parser.parse(got)  # and it is valid PromQL
+
+
+def test_default_window_is_the_cadence_but_never_under_four_scrapes() -> None:
+    assert "[5m]" in expr_of("when: {ratio: {part: req_total, whole: ok_total}}, above: 5%")  # no cadence: 5m
+    assert "[1h]" in expr_of("every: 1h, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%")
+    # every 30s with 15s scrapes: a 30s rate window holds two samples at best; four scrapes is 1m
+    assert "[1m]" in expr_of("every: 30s, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%")
+
+
+def test_window_under_two_scrapes_is_refused() -> None:
+    with pytest.raises(MonstackError) as info:
+        expr_of("when: {ratio: {part: req_total, whole: ok_total, over: 20s}}, above: 5%")
+    (d,) = info.value.diagnostics
+    assert d.path[-2:] == ("ratio", "over") and "fewer than two scrapes" in d.message
+
+
+@pytest.mark.parametrize("alert,needle", [
+    ("when: {ratio: {part: req_total, whole: ok_total}}, above: 1s", "takes percent"),
+    ("when: {ratio: {part: req_total, whole: ok_total}}", "needs a threshold"),
+    ("when: {down: {target: api}}, above: 1", "takes no threshold"),
+    ("when: {availability: {target: api, over: 1d}}, above: 99%", "below: 99.9%"),
+    ("when: {down: {target: nowhere}}", "unknown target 'nowhere'"),
+    ("when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 5s", "not below the top finite bucket"),
+    ("when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 2s", "not a bucket bound"),
+    ("when: {increase: {histogram: lat_seconds, slower_than: 10s}}, above: 1", "not below the top finite bucket"),
+])
+def test_conditions_refuse_what_cannot_work(alert: str, needle: str) -> None:
+    with pytest.raises(MonstackError) as info:
+        expr_of(alert)
+    assert any(needle in d.message for d in info.value.diagnostics), info.value.diagnostics
+
+
+@pytest.mark.parametrize("bound,stored", [
+    (1, "1.0"), (0.25, "0.25"), (10, "10.0"), (3600, "3600.0"), (1e6, "1e+06"), (2.5e-5, "2.5e-05"),
+    (float("inf"), "+Inf"), (0, "0.0"),
+])
+def test_le_values_as_prometheus_3_stores_them(bound: float, stored: str) -> None:
+    assert promql.le_value(bound) == stored
