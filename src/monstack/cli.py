@@ -138,6 +138,7 @@ def doctor() -> None:
             worst = 1
             continue
         state = "ok" if tool.version_ok else f"too old, need >= {tools.minimum(name)}"
+        worst = worst if tool.version_ok else 1
         say(f"{name:15} {tool.version or '?':10} {state:8} {tool.source}: {tool.path}")
     if worst:
         raise typer.Exit(EXIT_FINDINGS)

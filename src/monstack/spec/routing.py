@@ -46,6 +46,16 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
 
 
+class _OneOrMany:
+    """`OneOrMany[Slack]`: a list of Slack configs, also written as a single mapping (and so in the schema)."""
+
+    def __class_getitem__(cls, item: type) -> Any:
+        return Annotated[list[item], BeforeValidator(_as_list, json_schema_input_type=item | list[item])]
+
+
+OneOrMany = _OneOrMany
+
+
 _TOKEN_RE = re.compile(r"(hooks\.slack\.com/services/|[?&](token|key|api_key|apikey|secret|password)=|//[^/@\s]+:[^/@\s]+@)",
                        re.I)
 
@@ -96,10 +106,10 @@ class Webhook(Strict):
 
 class Receiver(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    slack: Annotated[list[Slack], BeforeValidator(_as_list)] = Field(default_factory=list)
-    email: Annotated[list[Email], BeforeValidator(_as_list)] = Field(default_factory=list)
-    pagerduty: Annotated[list[PagerDuty], BeforeValidator(_as_list)] = Field(default_factory=list)
-    webhook: Annotated[list[Webhook], BeforeValidator(_as_list)] = Field(default_factory=list)
+    slack: OneOrMany[Slack] = Field(default_factory=list)
+    email: OneOrMany[Email] = Field(default_factory=list)
+    pagerduty: OneOrMany[PagerDuty] = Field(default_factory=list)
+    webhook: OneOrMany[Webhook] = Field(default_factory=list)
 
     @property
     def sends(self) -> bool:
