@@ -97,6 +97,9 @@ def load_text(text: str, file: str = "<input>") -> Source:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "malformed YAML"
+        start = exc.context_mark
+        if start is not None and mark is not None and (start.line, start.column) != (mark.line, mark.column):
+            message += f" (the construct started at line {start.line + 1}, column {start.column + 1})"
         raise MonstackError.single(
             f"malformed YAML: {message}", file=file, check="yaml",
             line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
@@ -107,7 +110,8 @@ def load_text(text: str, file: str = "<input>") -> Source:
         raise MonstackError.single("the document is nested too deeply", file=file, check="yaml") from None
     if node is None:
         raise MonstackError.single(
-            "the file is empty", file=file, line=1, column=1, check="yaml",
+            "the file is empty" + (" (only comments)" if text.strip() else ""), file=file, line=1, column=1,
+            check="yaml",
             hint="start from `monstack init`, which writes a commented starter spec",
         )
     source = Source(file=file, text=text, data=None)
@@ -138,6 +142,7 @@ class _Builder:
         self.count = 0
         self.problems: list[Diagnostic] = []
         self.constructor = yaml.SafeLoader("")  # for scalar resolution (ints, floats, bools, nulls)
+        self._merged: dict[int, list[tuple[yaml.Node, yaml.Node]]] = {}
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.count += 1
@@ -178,7 +183,13 @@ class _Builder:
         return out
 
     def _pairs(self, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-        """Key/value pairs, with YAML merge keys (`<<: *base`) expanded; explicit keys win over merged ones."""
+        """Key/value pairs, with YAML merge keys (`<<: *base`) expanded; explicit keys win over merged ones.
+
+        Each mapping's expansion is computed once (an alias used many times costs nothing more) and every merged
+        pair counts towards MAX_NODES, so nested merges cannot blow up either.
+        """
+        if id(node) in self._merged:
+            return self._merged[id(node)]
         own, merged = [], []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -188,9 +199,16 @@ class _Builder:
                         merged.extend(self._pairs(src))
             else:
                 own.append((key_node, value_node))
+        self.count += len(merged)
+        if self.count > MAX_NODES:
+            mark = node.start_mark
+            raise MonstackError.single(
+                f"the document expands to more than {MAX_NODES:,} nodes (merge keys nested too deeply?)",
+                file=self.source.file, line=mark.line + 1, column=mark.column + 1, check="yaml")
         taken = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
         for key_node, value_node in merged:  # the first merged mapping that has a key wins, as in YAML 1.1
             if getattr(key_node, "value", None) not in taken:
                 taken.add(key_node.value)
                 own.append((key_node, value_node))
+        self._merged[id(node)] = own
         return own

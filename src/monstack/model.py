@@ -7,7 +7,6 @@ at the spec line; all of them are raised together.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from . import promql
@@ -149,13 +148,15 @@ def _cadence_checks(spec: Spec, source: Source) -> list[Diagnostic]:
 
 def _duplicates(source: Source, section, names: list[str], what: str) -> list[Diagnostic]:
     section = section if isinstance(section, tuple) else (section,)
-    counts = Counter(names)
-    out, seen = [], set()
+    first: dict[str, int] = {}
+    out = []
     for i, name in enumerate(names):
-        if counts[name] > 1 and name in seen:
-            out.append(source.diagnostic(section + (i, "name"), f"duplicate {what} name {name!r}", check="model",
-                                         hint=f"{what} names must be unique"))
-        seen.add(name)
+        if name in first:
+            line, _ = source.position(section + (first[name], "name"))
+            out.append(source.diagnostic(section + (i, "name"), f"duplicate {what} name {name!r} (first at line "
+                                         f"{line})", check="model", hint=f"{what} names must be unique"))
+        else:
+            first[name] = i
     return out
 
 

@@ -21,8 +21,9 @@ def _source_line(diagnostic: Diagnostic) -> str | None:
         path = Path(diagnostic.file)
         try:
             ok = path.is_file() and path.stat().st_size <= MAX_BYTES
-            _lines_cache[diagnostic.file] = path.read_text("utf-8").splitlines() if ok else None
-        except (OSError, UnicodeDecodeError):
+            text = path.read_bytes().decode("utf-8", errors="replace") if ok else None
+            _lines_cache[diagnostic.file] = text.splitlines() if text is not None else None
+        except OSError:
             _lines_cache[diagnostic.file] = None
     lines = _lines_cache[diagnostic.file]
     if lines and 0 < diagnostic.line <= len(lines):

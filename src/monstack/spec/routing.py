@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .base import Strict
 from .units import DurationField
@@ -92,10 +92,14 @@ class PagerDuty(Strict):
 
 
 class Webhook(Strict):
-    url: Annotated[str, BeforeValidator(_plain_url)] | SecretRef = Field(
-        description="a plain URL, or a SecretRef when it carries a token")
+    url: str | SecretRef = Field(description="a plain URL, or a SecretRef when it carries a token")
     send_resolved: bool = True
     max_alerts: int = Field(0, ge=0)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _no_credential(cls, value: Any) -> Any:
+        return _plain_url(value)  # before the union: one clear error, not one per alternative
 
     @model_validator(mode="after")
     def _url(self) -> "Webhook":
