@@ -76,17 +76,20 @@ CASES = {
     "ratio per instance keeps the label": (
         "when: {ratio: {part: req_total, whole: ok_total, over: 5m, by: [instance]}}, above: 80%",
         "sum by (instance) (rate(req_total[5m])) / (sum by (instance) (rate(ok_total[5m])) > 0) > 0.8"),
-    "per hour is increase over 1h, absent counts as zero below": (
+    "per hour is increase over 1h, whole events, absent counts as zero below": (
         "when: {increase: {counter: req_total, over: 1h}}, below: 100/h",
-        "(sum(increase(req_total[1h])) or vector(0)) < 100"),
+        "(round(sum(increase(req_total[1h]))) or vector(0)) < 100"),
     "per minute over a 5m window is a rate scaled to minutes": (
         "when: {increase: {counter: req_total, over: 5m}}, above: 10/min",
         "sum(rate(req_total[5m])) * 60 > 10"),
-    "a count over the window": (
-        "when: {increase: {counter: req_total, over: 5m}}, above: 0", "sum(increase(req_total[5m])) > 0"),
+    "a count of whole events over the window": (
+        "when: {increase: {counter: req_total, over: 5m}}, above: 0", "round(sum(increase(req_total[5m]))) > 0"),
     "observations slower than a bound, Prometheus 3 le": (
         "every: 1m, when: {increase: {histogram: lat_seconds, slower_than: 1s}}, above: 10/min",
-        '(sum(increase(lat_seconds_count[1m])) - sum(increase(lat_seconds_bucket{le="1.0"}[1m]))) > 10'),
+        'round(sum(increase(lat_seconds_count[1m])) - sum(increase(lat_seconds_bucket{le="1.0"}[1m]))) > 10'),
+    "observations slower than a bound, per minute over 5m": (
+        "when: {increase: {histogram: lat_seconds, slower_than: 1s, over: 5m}}, above: 10/min",
+        '(sum(rate(lat_seconds_count[5m])) - sum(rate(lat_seconds_bucket{le="1.0"}[5m]))) * 60 > 10'),
     "quantile over summed bucket rates": (
         "every: 5m, when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 1s",
         "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket[5m]))) > 1"),
@@ -114,6 +117,23 @@ def test_default_window_is_the_cadence_but_never_under_four_scrapes() -> None:
     assert "[1h]" in expr_of("every: 1h, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%")
     # every 30s with 15s scrapes: a 30s rate window holds two samples at best; four scrapes is 1m
     assert "[1m]" in expr_of("every: 30s, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%")
+
+
+def rule_of(alert_yaml: str):
+    source = load_text(HEADER + "  - {name: A, severity: warning, summary: s, description: d, " + alert_yaml + "}\n")
+    return build(parse(source), source)[0].rules[0]
+
+
+@pytest.mark.parametrize("alert,for_", [
+    ("every: 30s, when: {down: {target: api}}", "30s"),  # instant: held for one cadence
+    ("every: 1h, when: {threshold: {metric: users}}, above: 1", "1h"),
+    ("every: 1h, when: {increase: {counter: req_total}}, above: 1", "0s"),  # windowed: the window is the cadence
+    ("every: 5m, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%", "0s"),
+    ("every: 5m, for: 10m, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%", "10m"),  # explicit wins
+    ("when: {down: {target: api}}", "0s"),
+])
+def test_default_for(alert: str, for_: str) -> None:
+    assert str(rule_of(alert).for_) == for_
 
 
 def test_window_under_two_scrapes_is_refused() -> None:

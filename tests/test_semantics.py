@@ -198,6 +198,8 @@ MUTATIONS = [
     Mutation("prometheus-2-le", "SlowQueries", replace('le="1.0"', 'le="1"')),
     # an absent counter would then be "no data", not zero listings: the guide's NoListingsFound defect
     Mutation("absent-is-not-zero", "NoListingsFound", replace(" or vector(0)", "")),
+    # increase() extrapolates 10 whole events to 10.04: without round() "more than 10" fires at exactly 10
+    Mutation("fractional-events", "UserAlertsNotSent", unwrap("round(")),
 ]
 
 

@@ -124,7 +124,12 @@ def _rule(alert: Alert, index: int, ctx: promql.Context) -> Rule:
         labels["service"] = alert.service
     labels.update(sorted(alert.labels.items()))
     annotations = {"summary": alert.summary, "description": alert.description, **dict(sorted(alert.annotations.items()))}
-    for_ = alert.for_ if alert.for_ is not None else (alert.every or Duration(0))
+    if alert.for_ is not None:
+        for_ = alert.for_
+    elif alert.when is not None and alert.when.kind in promql.WINDOWED:
+        for_ = Duration(0)  # the window already spans the cadence
+    else:
+        for_ = alert.every or Duration(0)
     return Rule(alert.name, alert.group, expr, for_, alert.keep_firing_for, labels, annotations, index,
                 alert.when is not None)
 

@@ -35,6 +35,12 @@ UNITS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Conditions measured over a range window: their `every` is the window, so `for` defaults to 0s (a second wait of
+# one cadence on top of the window would hide a burst that fills one window). Instant conditions (down,
+# threshold, fraction, count) take `every` as how long the condition must hold.
+WINDOWED = frozenset({"availability", "ratio", "increase", "quantile", "average"})
+
+
 class ConditionError(ValueError):
     """A condition that cannot be turned into PromQL; `field` names the offending key under the alert."""
 
@@ -181,17 +187,21 @@ def _increase(body, op, threshold, every, ctx: Context) -> str:
     fn = "increase"
     if threshold is not None and threshold.kind == "rate" and window.seconds != threshold.per:
         fn, scale = "rate", threshold.per
-    zero = op == "<"
     if body.counter:
-        expr = _rate_sum(body.counter, window, body.by, zero=zero, fn=fn)
+        expr = _rate_sum(body.counter, window, body.by, zero=False, fn=fn)
     else:
         count = _rate_sum(f"{body.histogram}_count", window, body.by, zero=False, fn=fn)
         fast = _rate_sum(f'{body.histogram}_bucket{{le="{le_value(body.slower_than.seconds)}"}}', window, body.by,
                          zero=False, fn=fn)
-        expr = f"({count} - {fast})"
-        if zero and not body.by:
-            expr = f"({expr} or vector(0))"
-    return f"{expr} * {promql_number(scale)}" if scale != 1.0 else expr
+        expr = f"{count} - {fast}"
+    if fn == "increase":
+        # Events are whole: increase() extrapolates 10 events to 10.04, which must not pass "> 10".
+        expr = f"round({expr})"
+    else:
+        expr = f"{expr} * {promql_number(scale)}" if body.counter else f"({expr}) * {promql_number(scale)}"
+    if op == "<" and not body.by:
+        expr = f"({expr} or vector(0))"  # no counter yet, or no event: zero, which a "below" alert must see
+    return expr
 
 
 def _quantile(body, op, threshold, every, ctx: Context) -> str:
