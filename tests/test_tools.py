@@ -91,7 +91,7 @@ def test_promtool_check_rules_reports_the_tools_own_message(tmp_path, text, expe
         return
     [diagnostic] = found
     assert (diagnostic.check, diagnostic.severity) == ("promtool", "error")
-    assert expected in diagnostic.message and tool.version in diagnostic.message
+    assert expected in diagnostic.message and tool.version in diagnostic.hint  # which promtool said it
 
 
 def test_promtool_check_config_reports_a_bad_config_and_passes_a_good_one(tmp_path):
@@ -287,3 +287,19 @@ def test_find_refuses_a_missing_explicit_path(tmp_path):
     with pytest.raises(MonstackError) as info:
         tools.find("amtool", str(tmp_path / "nope"))
     assert info.value.exit_code == 2 and "not an executable file" in str(info.value)
+
+
+def test_a_rule_promtool_rejects_is_reported_at_the_alerts_line_in_the_spec(tmp_path, cli):
+    """promtool, not monstack, knows Go templates: its verdict on a rendered rule comes back at the spec line."""
+    real("promtool")
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if 'summary: "API FastAPI is down' in line)
+    lines[number] = lines[number].replace("{{ $labels.instance }}", "{{ $labels.instance }")  # unclosed action
+    (tmp_path / "spec.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = cli("validate", "spec.yaml", "--require-tools", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    column = lines[number].index('"') + 1
+    assert f"spec.yaml:{number + 1}:{column}: error: alerts[0].summary: promtool rejects the rendered rule" \
+        in proc.stderr, proc.stderr
+    assert proc.stderr.count("promtool rejects") == 1  # check config and check rules both saw it: said once
+    assert "1 error" in proc.stderr

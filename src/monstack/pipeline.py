@@ -6,6 +6,7 @@ everything; schema errors stop before the model; model and lint errors are repor
 
 from __future__ import annotations
 
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,6 +75,30 @@ def generate(spec_path: Path, out: Path, *, check: bool = False) -> Generated:
     return Generated(files, changes, resolved.warnings)
 
 
+def _point_at_spec(diagnostics: list[Diagnostic], resolved: Resolved) -> list[Diagnostic]:
+    """A tool's complaint about a rendered rule, moved to the alert's line in the spec; duplicates dropped."""
+    from .tools.promtool import RULE_LINE  # noqa: PLC0415
+
+    index = {rule.name: rule.index for rule in resolved.model.rules}
+    out: list[Diagnostic] = []
+    seen: set[str] = set()
+    for d in diagnostics:
+        match = RULE_LINE.match(d.message)
+        if match and match["rule"] in index:
+            key = match["rule"] + match["message"]
+            if key in seen:
+                continue
+            seen.add(key)
+            field = re.match(r'annotation "(\w+)"', match["message"])
+            path: tuple = ("alerts", index[match["rule"]])
+            if field and field[1] in ("summary", "description"):
+                path += (field[1],)
+            d = resolved.source.diagnostic(path, f"{d.check} rejects the rendered rule: {match['message']}",
+                                           check=d.check, hint=f"rendered in {match['file']}; {d.hint}")
+        out.append(d)
+    return out
+
+
 @dataclass
 class ToolRun:
     name: str
@@ -123,6 +148,7 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
                                                   root / "alertmanager" / "alertmanager.yml"))
             results = {name: [d for job in futures for d in job.result()] for name, futures in jobs.items()}
     runs = []
+    results = {name: _point_at_spec(diagnostics, resolved) for name, diagnostics in results.items()}
     for name, tool in found.items():
         if tool is None:
             runs.append(ToolRun(name, None, None, None, "missing"))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import Diagnostic
 from . import Tool
+
+# `rules/api.yml: 5:15: group "api", rule 1, "APIDown": annotation "summary": template: ...`
+RULE_LINE = re.compile(r'^(?P<file>\S+\.yml):(?: \d+:\d+:)? group "(?P<group>[^"]*)", rule \d+, "(?P<rule>[^"]*)": '
+                       r'(?P<message>.*)$')
 
 
 def check_config(tool: Tool, config: Path) -> list[Diagnostic]:
@@ -24,9 +29,13 @@ def check_rules(tool: Tool, files: list[Path], cwd: Path) -> list[Diagnostic]:
 
 
 def failure(tool: Tool, what: str, proc, target: str) -> list[Diagnostic]:
+    """What the tool reported (nothing when it passed): one diagnostic per rule it names, one for the rest."""
     if proc.returncode == 0:
         return []
-    lines = [line.rstrip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
-    return [Diagnostic(f"{tool.name} {what} failed ({tool.name} {tool.version} from {tool.source}: {tool.path}):\n"
-                       + "\n".join(f"    {line.strip()}" for line in lines),
-                       file=f"(rendered) {target}", check=tool.name)]
+    lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines()]
+    lines = [line for line in lines if line and line != "FAILED:"] or [f"exit code {proc.returncode}"]
+    about_rules = [line for line in lines if RULE_LINE.match(line)]
+    rest = [line for line in lines if not RULE_LINE.match(line)]
+    messages = about_rules + (["\n    ".join(rest)] if rest else [])
+    origin = f"from {tool.name} {what} ({tool.name} {tool.version}, {tool.source}: {tool.path})"
+    return [Diagnostic(m, file=f"(rendered) {target}", check=tool.name, hint=origin) for m in messages]
