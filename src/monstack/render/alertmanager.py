@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ..model import Model
-from ..spec.routing import Email, Inhibit, PagerDuty, Receiver, Route, Slack, Webhook
+from ..spec.routing import Email, Inhibit, PagerDuty, Receiver, Route, SecretRef, Slack, Webhook
 from .common import Stamp, dump_yaml
 
 PATH = "alertmanager/alertmanager.yml"
@@ -122,12 +122,17 @@ def _webhook(c: Webhook) -> dict:
     return out
 
 
-def secret_files(model: Model) -> list[str]:
-    """Every file the generated alertmanager.yml reads a secret from (for checks and deployment)."""
-    paths = []
+def secret_refs(model: Model) -> list[SecretRef]:
+    """Every secret the generated alertmanager.yml reads from a file, once each, in a stable order.
+
+    Deployment mounts an `env:` secret as a compose secret at `SecretRef.path`; a `file:` secret is the
+    operator's to provide at that path.
+    """
+    refs: dict[str, SecretRef] = {}
     for receiver in model.spec.routing.receivers:
-        paths += [c.api_url.path for c in receiver.slack]
-        paths += [c.auth_password.path for c in receiver.email if c.auth_password]
-        paths += [c.routing_key.path for c in receiver.pagerduty]
-        paths += [c.url.path for c in receiver.webhook if not isinstance(c.url, str)]
-    return sorted(set(paths))
+        found = [c.api_url for c in receiver.slack] + [c.auth_password for c in receiver.email if c.auth_password]
+        found += [c.routing_key for c in receiver.pagerduty]
+        found += [c.url for c in receiver.webhook if not isinstance(c.url, str)]
+        for ref in found:
+            refs.setdefault(ref.path, ref)
+    return [refs[path] for path in sorted(refs)]
