@@ -291,12 +291,13 @@ def test_find_refuses_a_missing_explicit_path(tmp_path):
 
 def test_a_rule_promtool_rejects_is_reported_at_the_alerts_line_in_the_spec(tmp_path, cli):
     """promtool, not monstack, knows Go templates: its verdict on a rendered rule comes back at the spec line."""
-    tool, am = real("promtool"), real("amtool")
+    tool, am, dc = real("promtool"), real("amtool"), real("docker-compose")
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
     number = next(i for i, line in enumerate(lines) if 'summary: "API FastAPI is down' in line)
     lines[number] = lines[number].replace("{{ $labels.instance }}", "{{ $labels.instance }")  # unclosed action
     (tmp_path / "spec.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    proc = cli("validate", "spec.yaml", "--require-tools", "--promtool", tool.path, "--amtool", am.path, cwd=tmp_path)
+    proc = cli("validate", "spec.yaml", "--require-tools", "--promtool", tool.path, "--amtool", am.path,
+               "--docker-compose", dc.path, cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     column = lines[number].index('"') + 1
     assert f"spec.yaml:{number + 1}:{column}: error: alerts[0].summary: promtool rejects the rendered rule" \

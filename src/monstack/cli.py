@@ -31,20 +31,25 @@ def _fail(exc: MonstackError, fmt: str = "text") -> None:
 @app.command()
 def validate(
     spec: Path = SpecArg,
-    offline: bool = typer.Option(False, "--offline", help="skip the external tools (promtool, amtool)"),
-    require_tools: bool = typer.Option(False, "--require-tools", help="fail when promtool or amtool is missing"),
+    offline: bool = typer.Option(False, "--offline",
+                                 help="skip the external tools (promtool, amtool, docker-compose)"),
+    require_tools: bool = typer.Option(False, "--require-tools",
+                                       help="fail when promtool, amtool or docker-compose is missing"),
     promtool: Optional[str] = typer.Option(None, "--promtool", help="path of promtool to use"),
     amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use"),
+    docker_compose: Optional[str] = typer.Option(None, "--docker-compose", help="path of docker-compose to use"),
     fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)"),
 ) -> None:
-    """Check a spec: YAML, schema, references, PromQL, then the rendered files with promtool and amtool."""
+    """Check a spec: YAML, schema, references, PromQL, then the rendered files with promtool, amtool and
+    docker-compose."""
     from . import pipeline  # noqa: PLC0415
     from .report import emit, say  # noqa: PLC0415
 
     _check_format(fmt)
     try:
         result = pipeline.validate(spec, offline=offline, require_tools=require_tools,
-                                   tool_paths={"promtool": promtool, "amtool": amtool})
+                                   tool_paths={"promtool": promtool, "amtool": amtool,
+                                               "docker-compose": docker_compose})
     except MonstackError as exc:
         _fail(exc, fmt)
     emit(result.warnings, fmt, sys.stderr)
@@ -82,6 +87,80 @@ def generate(
     for line in result.changes:
         say(f"  {line}")
     say(f"{where}: {len(result.files)} files, {len(result.changes)} changed")
+
+
+@app.command()
+def test(
+    spec: Path = SpecArg,
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="generate here instead of a temporary folder"),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="also write a JUnit report (one case per alert)"),
+    promtool: Optional[str] = typer.Option(None, "--promtool", help="path of promtool to use"),
+    amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use (routes are tested with it)"),
+) -> None:
+    """Prove every alert: run its generated and hand-written promtool tests and its route, report per alert."""
+    from . import pipeline  # noqa: PLC0415
+    from .proof.run import diagnostics, junit as junit_xml  # noqa: PLC0415
+    from .report import emit, say  # noqa: PLC0415
+
+    try:
+        tested = pipeline.test(spec, out=out, promtool=promtool, amtool_path=amtool)
+    except MonstackError as exc:
+        _fail(exc)
+    report = tested.report
+    width = max((len(r.alert) for r in report.results), default=5)
+    for r in report.results:
+        detail = f"  ({r.note})" if r.note else ""
+        say(f"{r.alert:{width}}  {r.cases:3} cases  {r.status}{detail}")
+    counts = report.counts()
+    say(f"{len(report.results)} alerts: " + ", ".join(f"{n} {status}" for status, n in counts.items())
+        + f"  (promtool {tested.promtool.version}, {tested.promtool.source}: {tested.promtool.path})")
+    if tested.amtool is not None:
+        say(f"routes: {report.routes_checked} alerts checked against alertmanager.yml (amtool {tested.amtool.version},"
+            f" {tested.amtool.source}: {tested.amtool.path}; time intervals and inhibitions: see `monstack validate`)")
+    else:
+        say("routes: not tested (amtool not found: run scripts/install-tools.sh)")
+    if junit is not None:
+        try:
+            junit.write_text(junit_xml(report, tested.resolved.source.file), encoding="utf-8")
+        except OSError as exc:
+            _fail(MonstackError.single(f"cannot write: {exc.strerror}", file=str(junit), check="test",
+                                       exit_code=EXIT_UNUSABLE))
+    found = diagnostics(report, tested.resolved.source)
+    if found:
+        emit(found, "text", sys.stderr)
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def routes(
+    spec: Path = SpecArg,
+    at: Optional[str] = typer.Option(None, "--at", help="show what goes out at this time (ISO 8601; naive = UTC)"),
+    verify: bool = typer.Option(False, "--verify", help="also check every alert's receivers with amtool"),
+    amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use"),
+) -> None:
+    """Print the routing tree and, for every alert, its receivers, their channels, time limits and inhibitions."""
+    from datetime import datetime  # noqa: PLC0415
+
+    from .report import emit, say  # noqa: PLC0415
+    from .route_table import report  # noqa: PLC0415
+
+    try:
+        when = datetime.fromisoformat(at) if at else None
+    except ValueError:
+        _fail(MonstackError.single(f"--at {at!r}: expected an ISO 8601 time, e.g. 2025-01-06T22:00+01:00",
+                                   check="usage", exit_code=EXIT_UNUSABLE))
+    try:
+        result = report(spec, at=when, verify=verify, amtool_path=amtool)
+    except MonstackError as exc:
+        _fail(exc)
+    sys.stdout.write(result.text)
+    if verify:
+        emit(result.problems, "text", sys.stderr)
+        say(f"amtool {result.amtool}: {result.verified} alerts reach the receivers the spec says"
+            + (f", {len(result.problems)} do not" if result.problems else ""))
+        if result.problems:
+            raise typer.Exit(EXIT_FINDINGS)
 
 
 @app.command()

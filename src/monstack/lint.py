@@ -45,6 +45,9 @@ def lint(model: Model, source: Source) -> list[Diagnostic]:
                     where, f"metric {name!r} is exposed by no target of this spec", check="metrics",
                     hint=(f"did you mean {', '.join(close)}? " if close else "")
                     + "declare the application's own metrics under `metrics:`"))
+    from . import boards  # noqa: PLC0415 - the dashboards' references, PromQL and metrics
+
+    problems += boards.check(model, source)
     return problems
 
 
@@ -67,7 +70,7 @@ def metric_names(node) -> list[str]:
     if kind == "VectorSelector":
         if node.name:
             return [node.name]
-        return [m.value for m in node.matchers.matchers if m.name == "__name__" and m.op.__str__().endswith("=")]
+        return [m.value for m in node.matchers.matchers if m.name == "__name__" and str(m.op) == "MatchOp.Equal"]
     out = []
     for attr in ("lhs", "rhs", "expr", "param", "vector_selector"):
         child = getattr(node, attr, None)

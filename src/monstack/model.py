@@ -7,14 +7,14 @@ at the spec line; all of them are raised together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import promql
 from .errors import Diagnostic
 from .exporters import KINDS
 from .load import Source
 from .spec.models import Alert, Spec, Target
-from .spec.routing import Route
+from .routing_checks import check_routing
 from .spec.units import Duration
 
 
@@ -54,6 +54,18 @@ class Model:
     groups: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
 
 
+def with_dashboard_links(model: Model, links: dict[str, str]) -> Model:
+    """The model with each alert's `dashboard` annotation: Grafana's address + the path of its panel."""
+    base = model.spec.defaults.grafana_url.rstrip("/")
+    rules = tuple(
+        replace(rule, annotations={**rule.annotations, "dashboard": base + links[rule.name]})
+        if rule.name in links and "dashboard" not in rule.annotations else rule
+        for rule in model.rules)
+    by_name = {rule.name: rule for rule in rules}
+    groups = {name: tuple(by_name[r.name] for r in group) for name, group in model.groups.items()}
+    return replace(model, rules=rules, groups=groups)
+
+
 def scrape_address(target: Target) -> str:
     kind = KINDS[target.kind]
     if target.kind in ("app", "custom"):
@@ -81,14 +93,13 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
         if metric.target is not None and metric.target not in targets:
             problems.append(source.diagnostic(("metrics", i, "target"), f"unknown target {metric.target!r}",
                                               check="model", hint=f"targets: {', '.join(sorted(targets))}"))
-    problems += _routing_references(spec, source)
     problems += _cadence_checks(spec, source)
 
     ctx = promql.Context(targets=targets, scrape_interval=spec.defaults.scrape_interval)
     rules = []
     for i, alert in enumerate(spec.alerts):
         try:
-            rules.append(_rule(alert, i, ctx))
+            rules.append(_rule(alert, i, ctx, spec.defaults.runbook_url))
         except promql.ConditionError as exc:
             path: tuple = ("alerts", i)
             path += ("when", alert.when.kind, *exc.field) if alert.when and exc.field else \
@@ -110,10 +121,11 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
         alertmanagers=managers,
         groups={name: tuple(group) for name, group in sorted(groups.items())},
     )
+    problems += check_routing(model, source)  # receivers, routes, labels, inhibitions: routing_checks.py
     return model, problems
 
 
-def _rule(alert: Alert, index: int, ctx: promql.Context) -> Rule:
+def _rule(alert: Alert, index: int, ctx: promql.Context, runbooks: str) -> Rule:
     if alert.when is not None:
         op = ">" if alert.above is not None else "<" if alert.below is not None else None
         expr = promql.render(alert.when, op, alert.above or alert.below, alert.every, ctx)
@@ -123,7 +135,8 @@ def _rule(alert: Alert, index: int, ctx: promql.Context) -> Rule:
     if alert.service:
         labels["service"] = alert.service
     labels.update(sorted(alert.labels.items()))
-    annotations = {"summary": alert.summary, "description": alert.description, **dict(sorted(alert.annotations.items()))}
+    annotations = {"summary": alert.summary, "description": alert.description,
+                   "runbook_url": f"{runbooks.rstrip('/')}/{alert.name}.md", **dict(sorted(alert.annotations.items()))}
     if alert.for_ is not None:
         for_ = alert.for_
     elif alert.when is not None and alert.when.kind in promql.WINDOWED:
@@ -162,30 +175,6 @@ def _duplicates(source: Source, section, names: list[str], what: str) -> list[Di
                                          f"{line})", check="model", hint=f"{what} names must be unique"))
         else:
             first[name] = i
-    return out
-
-
-def _routing_references(spec: Spec, source: Source) -> list[Diagnostic]:
-    receivers = {r.name for r in spec.routing.receivers}
-    hint = f"receivers: {', '.join(sorted(receivers))}"
-    out = []
-    if spec.routing.receiver not in receivers:
-        out.append(source.diagnostic(("routing", "receiver"), f"undefined receiver {spec.routing.receiver!r}",
-                                     check="model", hint=hint))
-
-    def walk(routes: list[Route], path: tuple) -> None:
-        for i, route in enumerate(routes):
-            if route.receiver not in receivers:
-                out.append(source.diagnostic(path + (i, "receiver"), f"route to undefined receiver "
-                                             f"{route.receiver!r}", check="model", hint=hint))
-            walk(route.routes, path + (i, "routes"))
-
-    walk(spec.routing.routes, ("routing", "routes"))
-    for i, receiver in enumerate(spec.routing.receivers):
-        if not receiver.sends:
-            out.append(source.diagnostic(("routing", "receivers", i), f"receiver {receiver.name!r} sends nowhere",
-                                         check="model", hint="add slack, email, pagerduty or webhook",
-                                         severity="warning"))
     return out
 
 

@@ -40,15 +40,19 @@ def stamp_path(path: Path) -> str:
 
 def resolve(spec_path: Path) -> Resolved:
     from . import lint, model  # noqa: PLC0415
+    from .render import compose  # noqa: PLC0415
     from .spec.parse import parse  # noqa: PLC0415
 
     source = load_file(spec_path, display_path(spec_path))
     spec = parse(source)
     built, problems = model.build(spec, source)
     problems += lint.lint(built, source)
+    problems += compose.check(built, source)
     if errors_only(problems):
         raise MonstackError(problems)
-    return Resolved(source, built, problems)
+    from .boards import alert_links  # noqa: PLC0415
+
+    return Resolved(source, model.with_dashboard_links(built, alert_links(built)), problems)
 
 
 def render(resolved: Resolved, out: Path) -> dict[str, bytes]:
@@ -118,17 +122,19 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
              tool_paths: dict[str, str | None] | None = None) -> Validation:
     """Check a spec, then its rendered artifacts with the real tools (one call per artifact kind)."""
     from . import tools  # noqa: PLC0415
-    from .tools import amtool, promtool  # noqa: PLC0415
+    from .tools import amtool, compose, promtool  # noqa: PLC0415
 
+    checkers = ("promtool", "amtool", "docker-compose")
     resolved = resolve(spec_path)
     if offline:
-        return Validation(resolved.warnings, [ToolRun(n, None, None, None, "skipped") for n in ("promtool", "amtool")])
+        return Validation(resolved.warnings, [ToolRun(n, None, None, None, "skipped") for n in checkers])
     tool_paths = tool_paths or {}
-    found = {name: tools.find(name, tool_paths.get(name)) for name in ("promtool", "amtool")}
+    found = {name: tools.find(name, tool_paths.get(name)) for name in checkers}
     missing = [name for name, tool in found.items() if tool is None]
     if missing and require_tools:
         raise MonstackError([Diagnostic(
-            f"{name} not found (flag, MONSTACK_{name.upper()}, .tools/bin or PATH)", check="tools",
+            f"{name} not found (flag, MONSTACK_{name.upper().replace('-', '_')}, .tools/bin or PATH)",
+            check="tools",
             hint="run scripts/install-tools.sh, or drop --require-tools to skip the tool checks") for name in missing])
     problems: list[Diagnostic] = []
     with tempfile.TemporaryDirectory(prefix="monstack-validate-") as tmp:
@@ -137,7 +143,7 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(data)
         jobs: dict[str, list] = {name: [] for name in found}
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        with ThreadPoolExecutor(max_workers=4) as pool:
             if found["promtool"]:
                 prom = root / "prometheus"
                 jobs["promtool"] += [pool.submit(promtool.check_config, found["promtool"], prom / "prometheus.yml"),
@@ -146,6 +152,9 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
             if found["amtool"]:
                 jobs["amtool"].append(pool.submit(amtool.check_config, found["amtool"],
                                                   root / "alertmanager" / "alertmanager.yml"))
+            if found["docker-compose"]:
+                jobs["docker-compose"].append(pool.submit(compose.check_config, found["docker-compose"],
+                                                          root / "docker-compose.yml"))
             results = {name: [d for job in futures for d in job.result()] for name, futures in jobs.items()}
     runs = []
     results = {name: _point_at_spec(diagnostics, resolved) for name, diagnostics in results.items()}
@@ -165,3 +174,37 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
     if errors_only(problems):
         raise MonstackError(resolved.warnings + problems)
     return Validation(resolved.warnings + problems, runs)
+
+
+@dataclass
+class Tested:
+    resolved: Resolved
+    report: object  # proof.run.TestReport
+    promtool: object  # tools.Tool
+    amtool: object | None = None  # tools.Tool, when found: routes are tested too
+
+
+def test(spec_path: Path, *, out: Path | None = None, promtool: str | None = None,
+         amtool_path: str | None = None) -> Tested:
+    """Generate (into `out`, or a temporary folder) and run every alert's promtool tests in one call."""
+    from . import tools, write  # noqa: PLC0415
+    from .errors import EXIT_UNUSABLE  # noqa: PLC0415
+    from .proof.run import run  # noqa: PLC0415
+
+    resolved = resolve(spec_path)
+    tool = tools.find("promtool", promtool)
+    if tool is None:
+        raise MonstackError.single("promtool not found (--promtool, MONSTACK_PROMTOOL, .tools/bin or PATH)",
+                                   check="tools", exit_code=EXIT_UNUSABLE,
+                                   hint="run scripts/install-tools.sh, or put promtool 3.5+ on PATH")
+    amtool = tools.find("amtool", amtool_path)
+
+    def run_in(root: Path) -> Tested:
+        write.write(render(resolved, root), root)
+        report = run(resolved.model, tool, root / "prometheus", amtool, root / "alertmanager" / "alertmanager.yml")
+        return Tested(resolved, report, tool, amtool)
+
+    if out is not None:
+        return run_in(out)
+    with tempfile.TemporaryDirectory(prefix="monstack-test-") as tmp:
+        return run_in(Path(tmp) / "out")

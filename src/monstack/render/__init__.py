@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from ..model import Model
-from . import alertmanager, prometheus, rules
+from . import (alertmanager, compose, dashboards, prometheus, provisioning, rules, runbooks, stack_readme,
+               unit_tests)
 from .common import Stamp
 
-RENDERERS = (prometheus.render, rules.render, alertmanager.render)
+RENDERERS = (prometheus.render, rules.render, unit_tests.render, alertmanager.render,
+             compose.render, stack_readme.render, dashboards.render, provisioning.render, runbooks.render)
 
 
 def render_all(model: Model, stamp: Stamp) -> dict[str, bytes]:

@@ -13,6 +13,9 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .base import Strict
 from .conditions import Condition
+from .proof import Runbook, TestCase
+from .dashboards import Dashboard
+from .deployment import Deployment
 from .routing import Routing
 from .units import DurationField, QuantityField
 
@@ -45,6 +48,11 @@ class Defaults(Strict):
     scrape_timeout: DurationField = "10s"
     evaluation_interval: DurationField = Field("30s", description="how often rules are evaluated; keep it <= 1m")
     retention: DurationField = Field("15d", description="Prometheus' TSDB retention (used by deployment)")
+    runbook_url: str = Field("runbooks", description=(
+        "base of each alert's runbook_url annotation (<base>/<Alert>.md); the default is the runbooks/ folder "
+        "of the output, relative; set your docs site, e.g. https://git.example.com/ops/monitoring/-/blob/main/runbooks"))
+    grafana_url: str = Field("http://localhost:3000", pattern=r"^https?://", description=(
+        "Grafana's address as people open it, for each alert's dashboard link"))
 
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> "Defaults":
@@ -123,6 +131,10 @@ class Alert(Strict):
     description: str = Field(min_length=1)
     labels: Labels = Field(default_factory=dict)
     annotations: dict[LabelName, str] = Field(default_factory=dict)
+    tests: list[TestCase] = Field(default_factory=list, description=(
+        "hand-written promtool cases: required for a raw `expr` alert (or a waiver), extra for a typed one"))
+    waive: str | None = Field(None, min_length=3, description="why this alert has no tests (coverage gate)")
+    runbook: Runbook = Field(default_factory=Runbook)
 
     @model_validator(mode="after")
     def _shape(self) -> "Alert":
@@ -132,6 +144,8 @@ class Alert(Strict):
             raise ValueError("give at most one of `above` or `below`")
         if self.expr is not None and (self.above is not None or self.below is not None):
             raise ValueError("a raw `expr` carries its own comparison: drop `above`/`below`")
+        if self.waive and self.tests:
+            raise ValueError("an alert with tests needs no waiver: drop `waive`")
         reserved = {"severity", "service", "alertname"} & set(self.labels)
         if reserved:
             raise ValueError(f"labels {sorted(reserved)} are set by monstack: use the alert's own fields")
@@ -148,3 +162,8 @@ class Spec(Strict):
     metrics: list[Metric] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
     routing: Routing
+    deployment: Deployment = Field(default_factory=Deployment, description=(
+        "the docker-compose stack: images, published address, network, secrets of Grafana and the exporters"))
+    dashboards: list[Dashboard] = Field(default_factory=list, description=(
+        "Grafana dashboards (besides the generated Alerts dashboard): rows of panels showing alerts, metrics, "
+        "targets or raw PromQL"))

@@ -1,0 +1,457 @@
+"""Test cases derived from an alert's typed condition and threshold, never from its rendered PromQL.
+
+For each alert: a case that crosses the threshold and holds past `for` (firing, with the labels the expression
+keeps and the value it should show), a case just on the safe side (silent, checked after `for`), and where `for`
+> 0 a case that crosses it for less than `for` (pending). Kinds add their own edge: a zero maximum (fraction), an
+absent counter or series that must count as zero ("below" alerts).
+
+Timing: samples every `I` (the scrape interval; coarser for long windows, as promtool limits samples), rules
+evaluated every `E` (the spec's evaluation interval). A condition is true from `t_true` at the latest (0 for instant
+conditions; once a rate has two samples for ratios, quantiles and averages; once the window is full for increases
+and availability); it fires at `t_true + for`, evaluated a little later.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..model import Model, Rule
+from ..promql import WINDOWED, Context, window_of
+from ..spec.models import Alert
+from ..spec.units import Duration, Quantity
+from .series import Labeler, Selector, Series, Untestable, bucket_labels
+
+FAST = 10.0  # events per second of the "everything else" series (requests that are fine, fast queries, ...)
+
+
+@dataclass
+class Case:
+    alert: str
+    expect: str  # firing | silent | pending
+    title: str
+    interval: int  # seconds between samples
+    eval_at: int  # seconds
+    series: list[Series]
+    value: float | None = None  # the alert's $value when firing
+    labels: dict[str, str] = field(default_factory=dict)  # labels the expression keeps
+
+
+@dataclass
+class Timing:
+    interval: int
+    evaluation: int
+    window: int
+    for_: int
+    t_true: int  # latest time the condition is true from
+
+    def align(self, t: float) -> int:
+        step = math.lcm(self.interval, self.evaluation)
+        return int(math.ceil(t / step) * step)
+
+    @property
+    def fire_at(self) -> int:
+        return self.align(self.t_true + self.for_ + self.evaluation)
+
+    @property
+    def pending_at(self) -> int | None:
+        t = self.align(self.t_true)
+        return t if self.for_ > 0 and t < self.for_ else None
+
+    def samples(self, until: int | None = None) -> int:
+        return (until or self.fire_at) // self.interval + 1
+
+
+def cases_for(alert: Alert, rule: Rule, model: Model) -> list[Case]:
+    """Every generated case of a typed alert; raises Untestable when the condition cannot be exercised."""
+    kind = alert.when.kind
+    ctx = Context(targets={t.name: t for t in model.spec.targets}, scrape_interval=model.spec.defaults.scrape_interval)
+    timing = _timing(alert, rule, model, ctx)
+    threshold = alert.above or alert.below
+    op = ">" if alert.above is not None else "<"
+    builder = BUILDERS[kind]
+    return builder(alert, alert.when.body, op, threshold, timing, Labeler(model))
+
+
+def _timing(alert: Alert, rule: Rule, model: Model, ctx: Context) -> Timing:
+    scrape = int(model.spec.defaults.scrape_interval.seconds)
+    evaluation = int(model.spec.defaults.evaluation_interval.seconds)
+    body = alert.when.body
+    window = 0
+    if alert.when.kind == "availability":
+        window = int(body.over.seconds)
+    elif alert.when.kind in WINDOWED:
+        window = int(window_of(body.over, alert.every, ctx).seconds)
+    interval = scrape
+    if alert.when.kind == "availability":
+        interval = max(scrape, window // 1440)
+    elif window:
+        interval = scrape * max(1, math.ceil(window / 120 / scrape))
+    if alert.when.kind in ("down", "threshold", "fraction", "count", "always"):
+        t_true = 0
+    elif alert.when.kind in ("ratio", "quantile", "average"):
+        t_true = interval + evaluation
+    else:
+        t_true = window + interval
+    return Timing(interval, evaluation, window, int(rule.for_.seconds), t_true)
+
+
+# --- threshold levels ----------------------------------------------------------------------------------------
+
+def levels(threshold: Quantity, op: str, exact: bool) -> tuple[float, float]:
+    """(crossing, safe) levels just either side of `threshold`.
+
+    Percentages move one point (or a fifth of the threshold when that is smaller); integral thresholds of exact
+    quantities (gauges as written, whole event counts) sit one unit over and exactly at the threshold; anything
+    computed by division keeps a margin, so floating-point rounding cannot decide the test.
+    """
+    t = threshold.per_unit if threshold.kind == "rate" else threshold.value
+    if threshold.kind == "percent":
+        d = min(0.01, t / 5) if t > 0 else 0.01
+        crossing, safe = (t + d, t - d) if op == ">" else (t - d, t + d)
+        return round(crossing, 6), round(min(max(safe, 0.0), 1.0), 6)
+    if exact and float(t).is_integer():
+        return (t + 1, t) if op == ">" else (t - 1, t)
+    if t == 0:
+        return (1.0, 0.0) if op == ">" else (-1.0, 0.0)
+    return (t * 1.25, t * 0.8) if op == ">" else (t * 0.8, t * 1.25)
+
+
+def ramp(rate: float, interval: int, n: int, start: float = 0.0) -> list[float]:
+    return [start + rate * interval * k for k in range(n)]
+
+
+def flat(value: float, n: int) -> list[float]:
+    return [value] * n
+
+
+def _case(alert: Alert, expect: str, title: str, timing: Timing, series: list[Series], *, at: int | None = None,
+          value: float | None = None, labels: dict[str, str] | None = None) -> Case:
+    eval_at = at if at is not None else timing.fire_at
+    return Case(alert.name, expect, title, timing.interval, eval_at, series, value, labels or {})
+
+
+def _standard(alert: Alert, timing: Timing, build, crossing: float, safe: float, describe,
+              keep: dict[str, str] | None = None) -> list[Case]:
+    """Firing at `crossing`, silent at `safe`, pending at `crossing` before `for`: `build(level, n)` makes the
+    series and returns (series, value, labels)."""
+    n = timing.samples()
+    series, value, labels = build(crossing, n)
+    cases = [_case(alert, "firing", f"fires at {describe(crossing)}", timing, series, value=value, labels=labels)]
+    series, _, _ = build(safe, n)
+    cases.append(_case(alert, "silent", f"stays silent at {describe(safe)}", timing, series))
+    if timing.pending_at is not None:
+        series, value, labels = build(crossing, n)
+        cases.append(_case(alert, "pending", f"is only pending at {describe(crossing)} for less than `for`",
+                           timing, series, at=timing.pending_at, value=value, labels=labels))
+    return cases
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:g}%"
+
+
+# --- one builder per condition kind --------------------------------------------------------------------------
+
+def _down(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    target = next(t for t in labeler.model.spec.targets if t.name == body.target)
+    from ..exporters import KINDS  # noqa: PLC0415
+
+    metric = "up" if body.check == "scrape" else KINDS[target.kind].up_metric
+    labels = labeler.satisfying(Selector(metric, (("job", "=", body.target),)))
+
+    def build(level, n):
+        return [Series(metric, labels, flat(level, n))], level, labels
+
+    return _standard(alert, timing, build, 0.0, 1.0, lambda v: f"{metric} = {v:g}")
+
+
+def _availability(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    labels = labeler.satisfying(Selector("up", (("job", "=", body.target),)))
+    per_window = timing.window // timing.interval  # samples in the window ending at an aligned time
+    budget = per_window * (1 - threshold.value)  # failed scrapes the objective allows
+    failed_crossing = math.floor(budget) + 1
+    failed_safe = max(math.ceil(budget) - 1, 0)
+
+    def build(failed, n):
+        values = flat(1.0, n)
+        first = (n - 1) - per_window // 2  # failures in the middle of the last window
+        for k in range(first, first + int(failed)):
+            values[k] = 0.0
+        return [Series("up", labels, values)], (per_window - failed) / per_window, labels
+
+    return _standard(alert, timing, build, failed_crossing, failed_safe,
+                     lambda f: f"{int(f)} failed scrapes of {per_window} ({_pct((per_window - f) / per_window)} up)")
+
+
+def _threshold(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    selector = Selector.parse(body.metric)
+    labels = labeler.satisfying(selector, keep=tuple(body.by))
+    guard = _guard_series(body.only_if, labels, labeler) if body.only_if else []
+    kept = {k: labels[k] for k in body.by} if body.aggregate else labels
+    crossing, safe = levels(threshold, op, exact=True)
+
+    def build(level, n):
+        return [Series(selector.name, labels, flat(level, n)), *(g(n) for g in guard)], level, kept
+
+    cases = _standard(alert, timing, build, crossing, safe, lambda v: f"{selector.name} = {v:g}")
+    if guard:
+        n = timing.samples()
+        series = [Series(selector.name, labels, flat(crossing, n))]
+        cases.append(_case(alert, "silent", f"stays silent at {crossing:g} when `{body.only_if}` does not hold",
+                           timing, series))
+    return cases
+
+
+def _guard_series(expr: str, labels: dict[str, str], labeler: Labeler):
+    """Series satisfying `selector OP number` (the form `only_if` supports), on the same job and instance."""
+    import promql_parser  # noqa: PLC0415
+
+    node = promql_parser.parse(expr)
+    if type(node).__name__ != "BinaryExpr" or type(node.lhs).__name__ != "VectorSelector" or \
+            type(node.rhs).__name__ != "NumberLiteral":
+        raise Untestable(f"only_if {expr!r} is not `selector OP number`")
+    selector = Selector.parse(str(node.lhs))
+    target = node.rhs.val
+    value = {"==": target, ">": target + 1, ">=": target, "<": target - 1, "<=": target, "!=": target + 1}
+    if str(node.op) not in value:
+        raise Untestable(f"only_if {expr!r}: unsupported comparison")
+    guard_labels = labeler.satisfying(selector, extra={"job": labels["job"], "instance": labels["instance"]})
+    return [lambda n: Series(selector.name, guard_labels, flat(value[str(node.op)], n))]
+
+
+def _fraction(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    part = Selector.parse(body.used or body.free)
+    whole = Selector.parse(body.of)
+    if body.aggregate:
+        part_labels = labeler.satisfying(part, keep=tuple(body.by))
+        whole_labels = labeler.satisfying(whole, extra={k: part_labels[k] for k in body.by})
+        kept = {k: part_labels[k] for k in body.by}
+    else:
+        part_labels = labeler.satisfying(part, keep=tuple(body.by))
+        whole_labels = labeler.satisfying(whole, extra={k: v for k, v in part_labels.items()})
+        if {k: v for k, v in whole_labels.items()} != part_labels:
+            raise Untestable("used/free and of need the same labels to divide one by the other")
+        kept = part_labels
+    maximum = 1000.0
+    crossing, safe = levels(threshold, op, exact=False)
+
+    def build(level, n, maximum=maximum):
+        used = level * maximum
+        side = used if body.used else maximum - used
+        return [Series(part.name, part_labels, flat(side, n)), Series(whole.name, whole_labels, flat(maximum, n))], \
+            level, kept
+
+    cases = _standard(alert, timing, build, crossing, safe, lambda v: f"{_pct(v)} of {whole.name}")
+    n = timing.samples()
+    side = maximum if body.used else 0.0  # as full as it gets, against a maximum of zero
+    cases.append(_case(alert, "silent", f"stays silent when {whole.name} is 0 (no maximum set)", timing,
+                       [Series(part.name, part_labels, flat(side, n)), Series(whole.name, whole_labels, flat(0, n))]))
+    return cases
+
+
+def _ratio(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    part = Selector.parse(body.part)
+    if part.name == "node_cpu_seconds_total":
+        return _cpu(alert, body, op, threshold, timing, labeler, part)
+    wholes = [Selector.parse(w) for w in (body.whole if isinstance(body.whole, list) else [body.whole])]
+    x_labels = labeler.satisfying(part, keep=tuple(body.by))
+    m = sum(w.matches(part.name, x_labels) for w in wholes)
+    y_name, y_labels = None, None
+    for w in wholes:
+        candidate = labeler.satisfying(w, extra={k: x_labels[k] for k in body.by})
+        if not part.matches(w.name, candidate):
+            y_name, y_labels = w.name, candidate
+            break
+        failing = labeler.failing(part, candidate)
+        if failing is not None and w.matches(w.name, failing):
+            y_name, y_labels = w.name, failing
+            break
+    if y_name is None:
+        raise Untestable("no series counts in the whole without counting in the part")
+    k = sum(w.matches(y_name, y_labels) for w in wholes)
+    kept = {key: x_labels[key] for key in body.by}
+    crossing, safe = levels(threshold, op, exact=False)
+
+    def build(q, n):
+        x = q * FAST  # part rate; whole = m x + k y = FAST
+        y = (FAST - m * x) / k
+        if y < 0:
+            raise Untestable(f"a share of {_pct(q)} is impossible when the part counts {m} times in the whole")
+        return [Series(part.name, x_labels, ramp(x, timing.interval, n)),
+                Series(y_name, y_labels, ramp(y, timing.interval, n))], q, kept
+
+    return _standard(alert, timing, build, crossing, safe, lambda q: f"{_pct(q)} of {wholes[0].name}")
+
+
+def _cpu(alert, body, op, threshold, timing: Timing, labeler: Labeler, part: Selector) -> list[Case]:
+    """CPU time as node_exporter counts it: one counter per core and mode, each core's modes adding up to one
+    second per second. The safe side includes one fully busy core of four (busy, but not the node)."""
+    cores = 4
+    busy_labels = labeler.satisfying(part, keep=tuple(body.by))
+    idle_labels = labeler.failing(part, busy_labels)
+    if idle_labels is None:
+        raise Untestable("no CPU mode counts in the whole but not in the part")
+    kept = {k: busy_labels[k] for k in body.by}
+    crossing, safe = levels(threshold, op, exact=False)
+
+    def build(busy_per_core, n):
+        busy = busy_per_core if isinstance(busy_per_core, list) else [busy_per_core] * cores
+        series = []
+        for cpu, share in enumerate(busy):
+            series.append(Series(part.name, {**busy_labels, "cpu": str(cpu)}, ramp(share, timing.interval, n)))
+            series.append(Series(part.name, {**idle_labels, "cpu": str(cpu)}, ramp(1 - share, timing.interval, n)))
+        return series, sum(busy) / cores, kept
+
+    cases = _standard(alert, timing, build, crossing, safe, lambda q: f"{_pct(q)} busy on each of {cores} cores")
+    if 1 / cores < (threshold.value if op == ">" else 0):
+        series, _, _ = build([1.0] + [0.0] * (cores - 1), timing.samples())
+        cases.append(_case(alert, "silent", f"stays silent with one busy core of {cores}", timing, series))
+    return cases
+
+
+def _increase(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    # events per threshold unit (`10/min`), or per window for a plain count
+    unit = threshold.per if threshold.kind == "rate" else timing.window
+    crossing, safe = levels(threshold, op, exact=True)
+    selector = Selector.parse(body.counter) if body.counter else Selector(f"{body.histogram}_count", ())
+    labels = labeler.satisfying(selector, keep=tuple(body.by))
+    kept = {k: labels[k] for k in body.by}
+
+    def build(events, n):
+        rate = events / unit
+        if body.counter:
+            return [Series(selector.name, labels, ramp(rate, timing.interval, n))], events, kept
+        bound = body.slower_than.seconds
+        fast = ramp(FAST, timing.interval, n)
+        total = ramp(FAST + rate, timing.interval, n)
+        return [Series(f"{body.histogram}_bucket", bucket_labels(labels, bound), fast),
+                Series(f"{body.histogram}_bucket", bucket_labels(labels, math.inf), total),
+                Series(f"{body.histogram}_count", labels, total)], events, kept
+
+    what = f"{body.histogram} slower than {body.slower_than}" if body.histogram else selector.name
+    span = f"/{Duration(int(unit * 1000))}"
+    cases = _standard(alert, timing, build, crossing, safe, lambda v: f"{v:g} {what}{span}")
+    if op == "<" and not body.by:
+        cases.append(_case(alert, "firing", f"fires when {selector.name} does not exist yet (zero events)", timing,
+                           [], value=0.0, labels={}))
+    return cases
+
+
+def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    t = threshold.value
+    declared = next((m for m in labeler.model.spec.metrics if m.name == body.histogram), None)
+    buckets = list(declared.buckets) if declared and declared.buckets else [t / 2, t, t * 2.5]
+    if t not in buckets or buckets.index(t) == len(buckets) - 1:
+        raise Untestable(f"{t:g} is not a bucket bound below the top finite bucket of {body.histogram}")
+    labels = labeler.satisfying(Selector(f"{body.histogram}_bucket", ()), keep=tuple(body.by))
+    labels.pop("le", None)
+    i = buckets.index(t)
+    lower = buckets[i - 1] if i > 0 else 0.0
+    upper = buckets[i + 1]
+    share_above = 1 - body.q  # exactly the quantile's tail
+    crossing, safe = share_above + 0.01, share_above - 0.01  # observations above t: a point more, a point less
+    kept = {k: labels[k] for k in body.by}
+
+    split = next((k for k in labeler.usual_labels(body.histogram) if k not in body.by and k in labels), None)
+
+    def group(group_labels, below_rate, above_rate, n):
+        series = []
+        for bound in [*buckets, math.inf]:
+            cumulative = (below_rate if bound >= t else 0.0) + (above_rate if bound >= upper else 0.0)
+            series.append(Series(f"{body.histogram}_bucket", bucket_labels(group_labels, bound),
+                                 ramp(cumulative, timing.interval, n)))
+        series.append(Series(f"{body.histogram}_count", group_labels, ramp(below_rate + above_rate,
+                                                                             timing.interval, n)))
+        return series
+
+    def build(above, n):
+        if above < share_above and split:
+            # The safe side, with a rare slow group (half its observations above t) inside busy fast traffic:
+            # the quantile of all observations stays under t; the rare group's own quantile does not.
+            rare = {**labels, split: labeler.other_value(split, labels[split])}
+            series = group(labels, FAST * (1 - 2 * above), 0.0, n) + group(rare, FAST * above, FAST * above, n)
+        else:
+            series = group(labels, FAST * (1 - above), FAST * above, n)
+        # histogram_quantile: rank q*total; the (lower, t] bucket holds the rest, the (t, upper] one the tail
+        rank = body.q
+        if rank <= 1 - above:
+            value = lower + (t - lower) * rank / (1 - above)
+        else:
+            value = t + (upper - t) * (rank - (1 - above)) / above
+        return series, value, kept
+
+    return _standard(alert, timing, build, crossing, safe,
+                     lambda a: f"{_pct(a)} of observations above {threshold.text}")
+
+
+def _average(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    labels = labeler.satisfying(Selector(f"{body.histogram}_count", ()), keep=tuple(body.by))
+    kept = {k: labels[k] for k in body.by}
+    crossing, safe = levels(threshold, op, exact=False)
+    count_rate = 0.1
+
+    def build(mean, n):
+        return [Series(f"{body.histogram}_sum", labels, ramp(count_rate * mean, timing.interval, n)),
+                Series(f"{body.histogram}_count", labels, ramp(count_rate, timing.interval, n))], mean, kept
+
+    return _standard(alert, timing, build, crossing, safe, lambda v: f"an average of {v:g}")
+
+
+def _count(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    selector = Selector.parse(body.series)
+    base = labeler.satisfying(selector)
+    key = next(iter(labeler.usual_labels(selector.name)), "id")  # what tells the counted series apart
+    total = 50
+    if body.of is not None:
+        share = threshold.value * total  # series at the threshold
+        if op == ">":
+            crossing, safe = math.floor(share) + 1, math.ceil(share) - 1
+        else:
+            crossing, safe = math.ceil(share) - 1, math.floor(share) + 1
+        if crossing < 0 or safe < 0:
+            raise Untestable(f"no whole number of {total} series is on both sides of {threshold.text}")
+        of = Selector.parse(body.of)
+        of_labels = labeler.satisfying(of)
+    else:
+        crossing, safe = levels(threshold, op, exact=True)
+        of, of_labels = None, None
+    if body.older_than is not None:
+        matching, other = -(body.older_than.seconds + 3600), None  # a success long before the test began
+    elif body.above is not None:
+        matching, other = body.above + 1, body.above
+    else:
+        matching, other = body.below - 1, body.below
+
+    def build(k, n):
+        k = int(k)
+        series = []
+        for j in range(k):
+            series.append(Series(selector.name, {**base, key: f"{j + 1}"}, flat(matching, n)))
+        for j in range(k, k + 3):  # a few that do not match
+            values = ramp(1.0, timing.interval, n) if other is None else flat(other, n)
+            series.append(Series(selector.name, {**base, key: f"{j + 1}"}, values))
+        if of is not None:
+            series.append(Series(of.name, of_labels, flat(total, n)))
+        value = k / total if of is not None else float(k)
+        return series, value, {}
+
+    describe = (lambda k: f"{int(k)} of {total} series matching") if of is not None else \
+        (lambda k: f"{int(k)} series matching")
+    cases = _standard(alert, timing, build, crossing, safe, describe)
+    if op == "<" and of is None:
+        cases.append(_case(alert, "firing", f"fires when no {selector.name} series exists at all", timing, [],
+                           value=0.0, labels={}))
+    return cases
+
+
+
+def _always(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    return [_case(alert, "firing", "always fires", timing, [], at=timing.align(timing.evaluation), value=1.0)]
+
+
+BUILDERS = {
+    "down": _down, "availability": _availability, "threshold": _threshold, "fraction": _fraction,
+    "ratio": _ratio, "increase": _increase, "quantile": _quantile, "average": _average, "count": _count,
+    "always": _always,
+}

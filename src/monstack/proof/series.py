@@ -1,0 +1,197 @@
+"""Input series for generated tests: label sets that real exporters and the application emit, chosen to satisfy
+(or to fail) a condition's selector, and promtool's compact value notation.
+
+Labels: `job` and `instance` are those Prometheus attaches for the target exposing the metric (the scrape job and
+its address); other labels take realistic values (`status="500"`, `mode="user"`, `fstype="ext4"`) that are checked
+against the selector's matchers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..exporters import KINDS
+from ..model import Model
+from ..promql import le_value
+
+# Realistic values, first the common case; a matcher picks the first that satisfies (or fails) it.
+REALISTIC: dict[str, tuple[str, ...]] = {
+    "status": ("200", "500", "404", "503"), "code": ("200", "500", "404", "503"),
+    "method": ("GET", "POST"), "handler": ("/api/listings", "/api/search"),
+    "mode": ("user", "idle", "system", "iowait"), "cpu": ("0", "1"),
+    "mountpoint": ("/", "/var/lib/postgresql", "/run"), "fstype": ("ext4", "xfs", "tmpfs", "overlay"),
+    "device": ("/dev/sda1", "/dev/sdb1", "tmpfs"), "datname": ("realestate", "postgres"),
+    "state": ("active", "idle", "idle in transaction"), "result": ("failure", "success", "failed", "sent"),
+    "queue_name": ("celery", "scraping"), "hostname": ("celery@worker-1", "celery@worker-2"),
+    "integration": ("slack", "pagerduty", "email", "webhook"), "rule_group": ("/etc/prometheus/rules/api.yml;api",),
+    "agency_id": tuple(str(i) for i in range(1, 201)),
+}
+GENERIC = ("a", "b", "c", "x", "0", "1", "200", "500", "true", "false")
+
+# The labels exporters put on their series (beyond job and instance), so inputs look like the real thing.
+EXPORTER_LABELS: dict[str, tuple[str, ...]] = {
+    "node_filesystem_": ("device", "fstype", "mountpoint"), "node_cpu_seconds_total": ("cpu", "mode"),
+    "pg_stat_activity_count": ("datname", "state"), "pg_stat_database_": ("datname",),
+    "pg_database_size_bytes": ("datname",), "celery_queue_length": ("queue_name",),
+    "celery_worker_up": ("hostname",), "prometheus_rule_evaluation_failures_total": ("rule_group",),
+    "alertmanager_notifications_failed_total": ("integration",),
+}
+
+
+class Untestable(ValueError):
+    """No series can be built for this selector (e.g. an expression, or matchers that exclude each other)."""
+
+
+@dataclass(frozen=True)
+class Selector:
+    name: str
+    matchers: tuple[tuple[str, str, str], ...]  # (label, op, value) with op one of = != =~ !~
+
+    @classmethod
+    def parse(cls, text: str) -> "Selector":
+        import promql_parser  # noqa: PLC0415
+
+        node = promql_parser.parse(text)
+        if type(node).__name__ != "VectorSelector":
+            raise Untestable(f"{text!r} is an expression, not a selector")
+        ops = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+        matchers = tuple((m.name, ops[str(m.op)], m.value) for m in node.matchers.matchers if m.name != "__name__")
+        name = node.name or next((m.value for m in node.matchers.matchers if m.name == "__name__"), None)
+        if not name:
+            raise Untestable(f"{text!r} names no metric")
+        return cls(name, matchers)
+
+    def matches(self, name: str, labels: dict[str, str]) -> bool:
+        return name == self.name and all(_match(op, labels.get(label, ""), value)
+                                         for label, op, value in self.matchers)
+
+
+def _match(op: str, actual: str, value: str) -> bool:
+    if op == "=":
+        return actual == value
+    if op == "!=":
+        return actual != value
+    found = re.fullmatch(value, actual) is not None
+    return found if op == "=~" else not found
+
+
+@dataclass
+class Series:
+    name: str
+    labels: dict[str, str]
+    values: list[float] = field(default_factory=list)  # one per sample, None-free
+
+    def notation(self) -> str:
+        labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(self.labels.items()))
+        return f"{self.name}{{{labels}}}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def values_notation(values: list[float]) -> str:
+    """promtool's expanding notation: runs of constant steps as `a+bxn` (`a`, then n more steps of b)."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        step = values[i + 1] - values[i] if i + 1 < len(values) else 0.0
+        while j + 1 < len(values) and abs((values[j + 1] - values[j]) - step) <= 1e-9 * max(1.0, abs(step)):
+            j += 1
+        start = _num(values[i])
+        count = j - i
+        if count == 0:
+            out.append(start)
+        elif step == 0:
+            out.append(f"{start}x{count}")
+        else:
+            sign = "+" if step > 0 else "-"
+            out.append(f"{start}{sign}{_num(abs(step))}x{count}")
+        i = j + 1
+    return " ".join(out)
+
+
+def _num(v: float) -> str:
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+class Labeler:
+    """Builds label sets for a model: which job and instance expose a metric, and values satisfying matchers."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.jobs = {job.name: job for job in model.jobs}
+
+    def origin(self, metric: str, selector: Selector) -> dict[str, str]:
+        """`job` and `instance` of the target that exposes `metric` (a `job` matcher in the selector wins)."""
+        job = next((v for label, op, v in selector.matchers if label == "job" and op == "="), None)
+        if job is None:
+            job = self._job_of(metric)
+        if job is None or job not in self.jobs:
+            return {"job": job or "app", "instance": "app:8000"}
+        return {"job": job, "instance": self.jobs[job].address}
+
+    def _job_of(self, metric: str) -> str | None:
+        base = re.sub(r"_(bucket|sum|count)$", "", metric)
+        for declared in self.model.spec.metrics:
+            if declared.name in (metric, base) and declared.target:
+                return declared.target
+        for job in self.model.jobs:
+            if metric in KINDS[job.kind].metrics:
+                return job.name
+        return next((j.name for j in self.model.jobs if j.kind in ("app", "custom")), None)
+
+    def usual_labels(self, metric: str) -> tuple[str, ...]:
+        """The labels a metric carries besides job and instance: declared, or known of its exporter."""
+        base = re.sub(r"_(bucket|sum|count)$", "", metric)
+        for declared in self.model.spec.metrics:
+            if declared.name in (metric, base):
+                return tuple(declared.labels)
+        return next((labels for prefix, labels in EXPORTER_LABELS.items() if metric.startswith(prefix)), ())
+
+    def satisfying(self, selector: Selector, extra: dict[str, str] | None = None,
+                   keep: tuple[str, ...] = ()) -> dict[str, str]:
+        """A realistic label set matching `selector`, with `extra` labels and the labels in `keep` present."""
+        labels = {**self.origin(selector.name, selector), **(extra or {})}
+        for label in self.usual_labels(selector.name):
+            labels.setdefault(label, REALISTIC.get(label, GENERIC)[0])
+        for label, op, value in selector.matchers:
+            if op == "=":
+                labels[label] = value
+        for label, op, value in selector.matchers:
+            if not _match(op, labels.get(label, ""), value):
+                labels[label] = self._pick(label, lambda v, op=op, value=value: _match(op, v, value))
+        for label in keep:
+            labels.setdefault(label, REALISTIC.get(label, GENERIC)[0])
+        if not selector.matches(selector.name, labels):
+            raise Untestable(f"no label set satisfies {selector.name} {selector.matchers}")
+        return labels
+
+    def failing(self, selector: Selector, base: dict[str, str]) -> dict[str, str] | None:
+        """`base` changed in one label so that `selector` no longer matches (None when impossible)."""
+        for label, op, value in selector.matchers:
+            if label in ("job", "instance"):
+                continue
+            try:
+                other = self._pick(label, lambda v, op=op, value=value: not _match(op, v, value))
+            except Untestable:
+                continue
+            return {**base, label: other}
+        return None
+
+    def other_value(self, label: str, value: str) -> str:
+        return self._pick(label, lambda v: v != value)
+
+    @staticmethod
+    def _pick(label: str, accept) -> str:
+        for candidate in (*REALISTIC.get(label, ()), *GENERIC):
+            if accept(candidate):
+                return candidate
+        raise Untestable(f"no value found for label {label!r}")
+
+
+def bucket_labels(labels: dict[str, str], bound: float) -> dict[str, str]:
+    return {**labels, "le": le_value(bound)}

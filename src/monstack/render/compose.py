@@ -1,0 +1,353 @@
+"""docker-compose.yml: Prometheus, Alertmanager, Grafana and one exporter per exporter target, on one network.
+
+The service names are the hosts prometheus.yml scrapes (`model.scrape_address`), and each exporter is told to
+listen on the port scraped there. Only the three UIs are published, on `deployment.bind_address`. Secrets are
+compose `secrets:` fed by an environment variable or a host file and mounted where the program reads them
+(`SecretRef.path`); the file holds no value. The application and the services it watches (`address` of the
+targets) are the user's own: they join the monitoring network, they are not generated here.
+
+Mounted folders are the output's own (`./prometheus`, `./alertmanager`, `./grafana/...`): whole folders, not
+single files, so an atomic regeneration (new inode) is seen by a reload.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from ..errors import Diagnostic
+from ..exporters import KINDS
+from ..load import Source
+from ..model import Model, scrape_address
+from ..spec.routing import SecretRef
+from .alertmanager import secret_refs
+from .common import Stamp, dump_yaml
+
+PATH = "docker-compose.yml"
+NETWORK = "monitoring"
+CORE = ("prometheus", "alertmanager", "grafana")  # always generated, under these names
+DEFAULT_WATCHED = {"postgres": "postgres:5432", "redis": "redis:6379", "celery": "redis:6379"}
+VOLUMES = {"prometheus": "/prometheus", "alertmanager": "/alertmanager", "grafana": "/var/lib/grafana"}
+HEALTH = {  # only images known to ship wget (busybox or Alpine based); redis/postgres/celery exporters: none
+    "prometheus": "http://127.0.0.1:9090/-/healthy",
+    "alertmanager": "http://127.0.0.1:9093/-/healthy",
+    "grafana": "http://127.0.0.1:3000/api/health",
+}
+DESCRIPTION = {"node": "the Docker host (CPU, memory, filesystems)", "postgres": "PostgreSQL at {}",
+               "redis": "Redis at {}", "celery": "the Celery broker at {}"}
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """One generated exporter service, named and listening as prometheus.yml scrapes it."""
+
+    service: str
+    port: int
+    kind: str
+    watches: str | None  # host:port of the user's service it connects to (None for node)
+    targets: tuple[str, ...]
+
+    @property
+    def image_key(self) -> str:
+        return f"{self.kind}_exporter"
+
+    @property
+    def what(self) -> str:
+        return DESCRIPTION[self.kind].format(self.watches)
+
+    @property
+    def healthcheck(self) -> bool:
+        return self.kind == "node"
+
+
+@dataclass
+class Secret:
+    """A compose secret: its name, where it comes from, where it is mounted, and who reads it."""
+
+    name: str
+    ref: SecretRef
+    services: list[str] = field(default_factory=list)
+    purposes: list[str] = field(default_factory=list)
+
+    @property
+    def target(self) -> str:
+        return self.ref.path
+
+    @property
+    def source(self) -> str:
+        return f"environment variable {self.ref.env}" if self.ref.env else f"file {self.ref.file}"
+
+
+def split(address: str) -> tuple[str, int]:
+    host, port = address.rsplit(":", 1)
+    return host, int(port)
+
+
+def watched(target) -> str | None:
+    if target.kind == "node":
+        return None
+    return target.address or DEFAULT_WATCHED[target.kind]
+
+
+def exporters(model: Model) -> list[Exporter]:
+    """The exporter services, one per distinct scraped host (targets sharing one are merged), sorted by name."""
+    found: dict[str, Exporter] = {}
+    for target in model.spec.targets:
+        if KINDS[target.kind].exporter is None:
+            continue
+        host, port = split(scrape_address(target))
+        if host in CORE:
+            continue  # refused by check()
+        known = found.get(host)
+        if known is None:
+            found[host] = Exporter(host, port, target.kind, watched(target), (target.name,))
+        else:  # the same exporter scraped by two jobs (check() refuses it watching two different services)
+            found[host] = Exporter(host, known.port, known.kind, known.watches, known.targets + (target.name,))
+    return [found[name] for name in sorted(found)]
+
+
+def own_services(model: Model) -> list[tuple[str, str, str]]:
+    """(address, target, role) of what the user runs and the stack only reaches: apps, watched services,
+    and a Prometheus or Alertmanager that is not the stack's own."""
+    out = []
+    for target in model.spec.targets:
+        kind = KINDS[target.kind]
+        if target.kind in ("app", "custom"):
+            out.append((target.address, target.name, "scraped by Prometheus"))
+        elif kind.exporter is not None and watched(target):
+            out.append((watched(target), target.name, f"watched by {split(scrape_address(target))[0]}"))
+        elif kind.exporter is None and split(scrape_address(target))[0] not in CORE:
+            out.append((scrape_address(target), target.name, "scraped by Prometheus"))
+    return sorted(set(out))
+
+
+def _wanted(model: Model) -> list[tuple[SecretRef, str, str]]:
+    """(reference, reading service, what it is) of every secret, in a stable order."""
+    deployment = model.spec.deployment
+    wanted: list[tuple[SecretRef, str, str]] = [
+        (ref, "alertmanager", "a receiver credential in alertmanager.yml") for ref in secret_refs(model)]
+    wanted.append((deployment.grafana.admin_password, "grafana", "the Grafana admin password"))
+    for exporter in exporters(model):
+        if exporter.kind == "postgres" and deployment.postgres.password:
+            wanted.append((deployment.postgres.password, exporter.service,
+                           f"the password of PostgreSQL role {deployment.postgres.user}"))
+        if exporter.kind == "redis" and deployment.redis.password:
+            wanted.append((deployment.redis.password, exporter.service,
+                           f'redis_exporter password file: {{"{redis_uri(model, exporter)}": "<password>"}}'))
+        if exporter.kind == "celery" and deployment.celery.broker_url:
+            wanted.append((deployment.celery.broker_url, exporter.service, "the Celery broker URL"))
+    return wanted
+
+
+def secrets(model: Model) -> list[Secret]:
+    """Every secret the stack mounts, once each (by the path it is read from), with its readers."""
+    by_path: dict[str, Secret] = {}
+    names: set[str] = set()
+    for ref, service, purpose in _wanted(model):
+        secret = by_path.get(ref.path)
+        if secret is None:
+            secret = by_path[ref.path] = Secret(_unique(_secret_name(ref), names), ref)
+        if service not in secret.services:
+            secret.services.append(service)
+        if purpose not in secret.purposes:
+            secret.purposes.append(purpose)
+    return sorted(by_path.values(), key=lambda s: s.name)
+
+
+def _secret_name(ref: SecretRef) -> str:
+    if ref.env:
+        return ref.env.lower()
+    return "file_" + (re.sub(r"[^a-z0-9]+", "_", ref.file.lower()).strip("_") or "secret")
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def redis_uri(model: Model, exporter: Exporter) -> str:
+    user = model.spec.deployment.redis.user
+    return f"redis://{user + '@' if user else ''}{exporter.watches}"
+
+
+def network_name(model: Model) -> str:
+    return model.spec.deployment.network.name or f"{model.spec.project.name}-monitoring"
+
+
+def project_name(model: Model) -> str:
+    return f"{model.spec.project.name}-monitoring"
+
+
+# --- rendering ---------------------------------------------------------------------------------------------------
+
+def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
+    deployment = model.spec.deployment
+    images = deployment.images
+    mounts = secrets(model)
+    services = {"prometheus": (images.prometheus, _prometheus(model), HEALTH["prometheus"]),
+                "alertmanager": (images.alertmanager, _alertmanager(model), HEALTH["alertmanager"]),
+                "grafana": (images.grafana, _grafana(model), HEALTH["grafana"])}
+    for exporter in exporters(model):
+        health = f"http://127.0.0.1:{exporter.port}/" if exporter.healthcheck else None
+        services[exporter.service] = (getattr(images, exporter.image_key), _exporter(model, exporter), health)
+    network: dict = {"name": network_name(model)}
+    network.update({"external": True} if deployment.network.external else {"driver": "bridge"})
+    document: dict = {
+        "name": project_name(model),
+        "services": {name: _service(name, image, body, health, mounts)
+                     for name, (image, body, health) in services.items()},
+        "networks": {NETWORK: network},
+        "volumes": {f"{name}-data": {} for name in VOLUMES},
+    }
+    if mounts:
+        document["secrets"] = {s.name: {"environment": s.ref.env} if s.ref.env else {"file": s.ref.file}
+                               for s in mounts}
+    return {PATH: dump_yaml(_escape(document), stamp)}
+
+
+def _published(model: Model, service: str, port: int) -> list[dict]:
+    deployment = model.spec.deployment
+    return [{"target": port, "published": str(getattr(deployment.ports, service)),
+             "host_ip": deployment.bind_address, "protocol": "tcp"}]
+
+
+def _prometheus(model: Model) -> dict:
+    return {
+        "image": model.spec.deployment.images.prometheus,
+        "command": ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus",
+                    f"--storage.tsdb.retention.time={model.spec.defaults.retention}", "--web.enable-lifecycle"],
+        "volumes": ["./prometheus:/etc/prometheus:ro", "prometheus-data:/prometheus"],
+        "ports": _published(model, "prometheus", 9090),
+    }
+
+
+def _alertmanager(model: Model) -> dict:
+    return {
+        # a single instance: no cluster gossip port
+        "command": ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager",
+                    "--cluster.listen-address="],
+        "volumes": ["./alertmanager:/etc/alertmanager:ro", "alertmanager-data:/alertmanager"],
+        "ports": _published(model, "alertmanager", 9093),
+    }
+
+
+def _grafana(model: Model) -> dict:
+    grafana = model.spec.deployment.grafana
+    return {
+        "environment": {
+            "GF_SECURITY_ADMIN_USER": grafana.admin_user,
+            "GF_SECURITY_ADMIN_PASSWORD__FILE": grafana.admin_password.path,
+            "GF_AUTH_ANONYMOUS_ENABLED": "false",
+            "GF_USERS_ALLOW_SIGN_UP": "false",
+            "GF_ANALYTICS_REPORTING_ENABLED": "false",
+        },
+        "volumes": ["./grafana/provisioning:/etc/grafana/provisioning:ro",
+                    "./grafana/dashboards:/etc/grafana/dashboards:ro", "grafana-data:/var/lib/grafana"],
+        "ports": _published(model, "grafana", 3000),
+        "depends_on": ["prometheus"],
+    }
+
+
+def _exporter(model: Model, exporter: Exporter) -> dict:
+    deployment = model.spec.deployment
+    listen = f"--web.listen-address=:{exporter.port}"
+    if exporter.kind == "node":  # the host's view: its root filesystem and its processes
+        return {"command": ["--path.rootfs=/host", listen], "volumes": ["/:/host:ro,rslave"], "pid": "host"}
+    if exporter.kind == "postgres":
+        pg = deployment.postgres
+        env = {"DATA_SOURCE_URI": f"{exporter.watches}/{pg.database}?sslmode={pg.sslmode}", "DATA_SOURCE_USER": pg.user}
+        if pg.password:
+            env["DATA_SOURCE_PASS_FILE"] = pg.password.path
+        return {"command": [listen], "environment": env}
+    if exporter.kind == "redis":
+        redis = deployment.redis
+        env = {"REDIS_ADDR": f"redis://{exporter.watches}"}
+        if redis.user:
+            env["REDIS_USER"] = redis.user
+        if redis.password:
+            env["REDIS_PASSWORD_FILE"] = redis.password.path
+        return {"command": [listen], "environment": env}
+    celery = deployment.celery
+    port = f"--port={exporter.port}"
+    if celery.broker_url:  # the exporter takes the URL only as an argument: read it from the secret at start
+        script = f'exec python /app/cli.py --broker-url="$(cat {shlex.quote(celery.broker_url.path)})" {port}'
+        return {"entrypoint": ["/bin/sh", "-c", script]}
+    vhost = celery.vhost if celery.vhost is not None else ("0" if celery.scheme.startswith("redis") else "")
+    return {"command": [f"--broker-url={celery.scheme}://{exporter.watches}/{vhost}", port]}
+
+
+def _service(name: str, image: str, body: dict, health: str | None, mounts: list[Secret]) -> dict:
+    """The image, the service's own settings, then what every service has: secrets, network, healthcheck,
+    restart policy, no privilege escalation, bounded logs."""
+    service = {"image": image, **body}
+    mine = [s for s in mounts if name in s.services]
+    if mine:
+        service["secrets"] = [{"source": s.name, "target": s.target} for s in mine]
+    service["networks"] = [NETWORK]
+    if health:
+        service["healthcheck"] = {"test": ["CMD", "wget", "-q", "-O", "/dev/null", health],
+                                  "interval": "30s", "timeout": "5s", "retries": 3, "start_period": "30s"}
+    service["restart"] = "unless-stopped"
+    service["security_opt"] = ["no-new-privileges:true"]
+    service["logging"] = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}}
+    return service
+
+
+def _escape(value):
+    """Compose interpolates `$` in every string: a literal one is written `$$`."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, list):
+        return [_escape(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escape(v) for k, v in value.items()}
+    return value
+
+
+# --- checks (run by pipeline.resolve, with the spec's positions) -------------------------------------------------
+
+def check(model: Model, source: Source) -> list[Diagnostic]:
+    """What would make the stack wrong: two targets needing one exporter service to watch two things, an
+    exporter named like a core service, a core target scraped on a port its service does not listen on."""
+    out: list[Diagnostic] = []
+    first: dict[str, tuple[int, object]] = {}
+    for i, target in enumerate(model.spec.targets):
+        kind = KINDS[target.kind]
+        host, port = split(scrape_address(target))
+        where = ("targets", i, "exporter" if target.exporter else "address" if target.address else "name")
+        if kind.exporter is None:
+            if host == target.kind and port != kind.port:
+                out.append(source.diagnostic(where, f"the stack's {host} service listens on {host}:{kind.port}, "
+                                             f"not {port}", check="compose",
+                                             hint=f"drop `address` to scrape the stack's own {host}"))
+            continue
+        if host in CORE:
+            out.append(source.diagnostic(where, f"exporter host {host!r} is the stack's {host} service",
+                                         check="compose", hint="give the exporter its own `exporter: host:port`"))
+            continue
+        if target.kind != "node" and target.address is None:
+            out.append(source.diagnostic(("targets", i), f"no `address`: the stack's {host} watches "
+                                         f"{DEFAULT_WATCHED[target.kind]}", check="compose", severity="warning",
+                                         hint="set `address: host:port` of the service it should watch"))
+        if host not in first:
+            first[host] = (i, target)
+            continue
+        j, other = first[host]
+        same = (other.kind, watched(other), split(scrape_address(other))[1]) == (target.kind, watched(target), port)
+        if not same:
+            out.append(source.diagnostic(
+                where, f"exporter {host} is already the {other.kind} exporter of target {other.name!r} "
+                f"(targets[{j}]): one exporter service watches one service", check="compose",
+                hint=f"give target {target.name!r} its own `exporter: host:port` (e.g. {host}-2:{kind.port})"))
+    mounted: dict[str, SecretRef] = {}
+    for ref, _, _ in _wanted(model):
+        if mounted.setdefault(ref.path, ref) != ref:
+            out.append(source.diagnostic(("deployment",), f"two different secrets would be mounted at {ref.path}",
+                                         check="compose", hint="use one reference (env or file) per secret"))
+            break
+    return out
