@@ -15,6 +15,7 @@ run: setup
 
 test: setup
 	$(BIN)/monstack generate $(SPEC) -o $(OUT) --check
+	$(BIN)/monstack test $(SPEC)
 	$(BIN)/pytest -q
 
 setup: venv tools

@@ -166,7 +166,7 @@ def test_check_fails_with_a_per_file_summary_and_writes_nothing(project, cli, da
 
 def test_check_lists_every_difference_at_once(project, cli):
     out = project / "out"
-    (out / "alertmanager" / "alertmanager.yml").write_text("route: {}\n")
+    (out / "alertmanager" / "alertmanager.yml").write_text(STAMP + "route: {}\n")  # hand-edited below the stamp
     (out / "prometheus" / "rules" / "users.yml").unlink()
     (out / "prometheus" / "rules" / "gone.yml").write_text(STAMP)
     proc = check(cli, project)
@@ -185,3 +185,15 @@ def test_check_of_a_folder_never_generated_fails_and_creates_nothing(tmp_path, c
     assert proc.returncode == 1
     assert "missing: prometheus/prometheus.yml" in proc.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_a_file_monstack_did_not_generate_is_never_overwritten(tmp_path, cli):
+    """`generate -o .` next to the team's own README.md or docker-compose.yml must not replace them."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "README.md").write_text("# our own notes\n", encoding="utf-8")
+    proc = cli("generate", str(EXAMPLE), "-o", str(out))
+    assert proc.returncode == 2
+    assert "refusing to overwrite 1 file(s) that monstack did not generate: README.md" in proc.stderr
+    assert (out / "README.md").read_text(encoding="utf-8") == "# our own notes\n"
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]  # nothing else written either

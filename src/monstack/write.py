@@ -2,7 +2,8 @@
 
 The sink is separate from rendering, so a check costs nothing extra. Writing stages every file next to its
 destination and renames it into place only after all of them were staged; files monstack generated earlier
-that the spec no longer produces (recognised by the stamp) are removed; unchanged files are not touched.
+that the spec no longer produces (recognised by the stamp) are removed; unchanged files are not touched; a file
+monstack did not generate (no stamp) is never overwritten.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def drift(files: dict[str, bytes], out: Path) -> list[str]:
 
 def write(files: dict[str, bytes], out: Path) -> list[str]:
     """Write `files` under `out`; returns one line per file created, updated or removed."""
+    foreign = [rel for rel, data in files.items() if (out / rel).is_file() and not _owned(out / rel)
+               and (out / rel).read_bytes() != data]
+    if foreign:
+        raise MonstackError.single(
+            f"refusing to overwrite {len(foreign)} file(s) that monstack did not generate: {', '.join(foreign)}",
+            file=str(out), check="write", exit_code=EXIT_UNUSABLE,
+            hint="move them away, or generate into another folder (-o)")
     verbs = {"missing:": "created:", "changed:": "updated:", "stale:  ": "removed:"}
     changes = [verbs[line[:8]] + line[8:] for line in drift(files, out)]
     staged: list[tuple[str, Path]] = []
