@@ -1,66 +1,23 @@
-"""Test cases derived from an alert's typed condition and threshold, never from its rendered PromQL.
+"""Test cases derived from an alert's typed condition and threshold, never from its rendered PromQL: one builder
+per condition kind (the shared frame is in cases.py).
 
 For each alert: a case that crosses the threshold and holds past `for` (firing, with the labels the expression
 keeps and the value it should show), a case just on the safe side (silent, checked after `for`), and where `for`
 > 0 a case that crosses it for less than `for` (pending). Kinds add their own edge: a zero maximum (fraction), an
-absent counter or series that must count as zero ("below" alerts).
-
-Timing: samples every `I` (the scrape interval; coarser for long windows, as promtool limits samples), rules
-evaluated every `E` (the spec's evaluation interval). A condition is true from `t_true` at the latest (0 for instant
-conditions; once a rate has two samples for ratios, quantiles and averages; once the window is full for increases
-and availability); it fires at `t_true + for`, evaluated a little later.
+absent counter or series that must count as zero ("below" alerts), one busy core of four (CPU), a rare slow group
+inside fast traffic (quantiles).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from ..model import Model, Rule
 from ..promql import WINDOWED, Context, window_of
 from ..spec.models import Alert
-from ..spec.units import Duration, Quantity
+from ..spec.units import Duration
+from .cases import FAST, Case, Timing, case, flat, levels, pct, ramp, standard
 from .series import Labeler, Selector, Series, Untestable, bucket_labels
-
-FAST = 10.0  # events per second of the "everything else" series (requests that are fine, fast queries, ...)
-
-
-@dataclass
-class Case:
-    alert: str
-    expect: str  # firing | silent | pending
-    title: str
-    interval: int  # seconds between samples
-    eval_at: int  # seconds
-    series: list[Series]
-    value: float | None = None  # the alert's $value when firing
-    labels: dict[str, str] = field(default_factory=dict)  # labels the expression keeps
-
-
-@dataclass
-class Timing:
-    interval: int
-    evaluation: int
-    window: int
-    for_: int
-    t_true: int  # latest time the condition is true from
-
-    def align(self, t: float) -> int:
-        step = math.lcm(self.interval, self.evaluation)
-        return int(math.ceil(t / step) * step)
-
-    @property
-    def fire_at(self) -> int:
-        return self.align(self.t_true + self.for_ + self.evaluation)
-
-    @property
-    def pending_at(self) -> int | None:
-        t = self.align(self.t_true)
-        return t if self.for_ > 0 and t < self.for_ else None
-
-    def samples(self, until: int | None = None) -> int:
-        return (until or self.fire_at) // self.interval + 1
-
 
 def cases_for(alert: Alert, rule: Rule, model: Model) -> list[Case]:
     """Every generated case of a typed alert; raises Untestable when the condition cannot be exercised."""
@@ -98,61 +55,6 @@ def _timing(alert: Alert, rule: Rule, model: Model, ctx: Context) -> Timing:
 
 # --- threshold levels ----------------------------------------------------------------------------------------
 
-def levels(threshold: Quantity, op: str, exact: bool) -> tuple[float, float]:
-    """(crossing, safe) levels just either side of `threshold`.
-
-    Percentages move one point (or a fifth of the threshold when that is smaller); integral thresholds of exact
-    quantities (gauges as written, whole event counts) sit one unit over and exactly at the threshold; anything
-    computed by division keeps a margin, so floating-point rounding cannot decide the test.
-    """
-    t = threshold.per_unit if threshold.kind == "rate" else threshold.value
-    if threshold.kind == "percent":
-        d = min(0.01, t / 5) if t > 0 else 0.01
-        crossing, safe = (t + d, t - d) if op == ">" else (t - d, t + d)
-        return round(crossing, 6), round(min(max(safe, 0.0), 1.0), 6)
-    if exact and float(t).is_integer():
-        return (t + 1, t) if op == ">" else (t - 1, t)
-    if t == 0:
-        return (1.0, 0.0) if op == ">" else (-1.0, 0.0)
-    return (t * 1.25, t * 0.8) if op == ">" else (t * 0.8, t * 1.25)
-
-
-def ramp(rate: float, interval: int, n: int, start: float = 0.0) -> list[float]:
-    return [start + rate * interval * k for k in range(n)]
-
-
-def flat(value: float, n: int) -> list[float]:
-    return [value] * n
-
-
-def _case(alert: Alert, expect: str, title: str, timing: Timing, series: list[Series], *, at: int | None = None,
-          value: float | None = None, labels: dict[str, str] | None = None) -> Case:
-    eval_at = at if at is not None else timing.fire_at
-    return Case(alert.name, expect, title, timing.interval, eval_at, series, value, labels or {})
-
-
-def _standard(alert: Alert, timing: Timing, build, crossing: float, safe: float, describe,
-              keep: dict[str, str] | None = None) -> list[Case]:
-    """Firing at `crossing`, silent at `safe`, pending at `crossing` before `for`: `build(level, n)` makes the
-    series and returns (series, value, labels)."""
-    n = timing.samples()
-    series, value, labels = build(crossing, n)
-    cases = [_case(alert, "firing", f"fires at {describe(crossing)}", timing, series, value=value, labels=labels)]
-    series, _, _ = build(safe, n)
-    cases.append(_case(alert, "silent", f"stays silent at {describe(safe)}", timing, series))
-    if timing.pending_at is not None:
-        series, value, labels = build(crossing, n)
-        cases.append(_case(alert, "pending", f"is only pending at {describe(crossing)} for less than `for`",
-                           timing, series, at=timing.pending_at, value=value, labels=labels))
-    return cases
-
-
-def _pct(v: float) -> str:
-    return f"{v * 100:g}%"
-
-
-# --- one builder per condition kind --------------------------------------------------------------------------
-
 def _down(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     target = next(t for t in labeler.model.spec.targets if t.name == body.target)
     from ..exporters import KINDS  # noqa: PLC0415
@@ -163,7 +65,7 @@ def _down(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[
     def build(level, n):
         return [Series(metric, labels, flat(level, n))], level, labels
 
-    return _standard(alert, timing, build, 0.0, 1.0, lambda v: f"{metric} = {v:g}")
+    return standard(alert, timing, build, 0.0, 1.0, lambda v: f"{metric} = {v:g}")
 
 
 def _availability(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
@@ -180,8 +82,8 @@ def _availability(alert, body, op, threshold, timing: Timing, labeler: Labeler) 
             values[k] = 0.0
         return [Series("up", labels, values)], (per_window - failed) / per_window, labels
 
-    return _standard(alert, timing, build, failed_crossing, failed_safe,
-                     lambda f: f"{int(f)} failed scrapes of {per_window} ({_pct((per_window - f) / per_window)} up)")
+    return standard(alert, timing, build, failed_crossing, failed_safe,
+                     lambda f: f"{int(f)} failed scrapes of {per_window} ({pct((per_window - f) / per_window)} up)")
 
 
 def _threshold(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
@@ -194,11 +96,11 @@ def _threshold(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> 
     def build(level, n):
         return [Series(selector.name, labels, flat(level, n)), *(g(n) for g in guard)], level, kept
 
-    cases = _standard(alert, timing, build, crossing, safe, lambda v: f"{selector.name} = {v:g}")
+    cases = standard(alert, timing, build, crossing, safe, lambda v: f"{selector.name} = {v:g}")
     if guard:
         n = timing.samples()
         series = [Series(selector.name, labels, flat(crossing, n))]
-        cases.append(_case(alert, "silent", f"stays silent at {crossing:g} when `{body.only_if}` does not hold",
+        cases.append(case(alert, "silent", f"stays silent at {crossing:g} when `{body.only_if}` does not hold",
                            timing, series))
     return cases
 
@@ -242,10 +144,10 @@ def _fraction(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
         return [Series(part.name, part_labels, flat(side, n)), Series(whole.name, whole_labels, flat(maximum, n))], \
             level, kept
 
-    cases = _standard(alert, timing, build, crossing, safe, lambda v: f"{_pct(v)} of {whole.name}")
+    cases = standard(alert, timing, build, crossing, safe, lambda v: f"{pct(v)} of {whole.name}")
     n = timing.samples()
     side = maximum if body.used else 0.0  # as full as it gets, against a maximum of zero
-    cases.append(_case(alert, "silent", f"stays silent when {whole.name} is 0 (no maximum set)", timing,
+    cases.append(case(alert, "silent", f"stays silent when {whole.name} is 0 (no maximum set)", timing,
                        [Series(part.name, part_labels, flat(side, n)), Series(whole.name, whole_labels, flat(0, n))]))
     return cases
 
@@ -277,11 +179,11 @@ def _ratio(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list
         x = q * FAST  # part rate; whole = m x + k y = FAST
         y = (FAST - m * x) / k
         if y < 0:
-            raise Untestable(f"a share of {_pct(q)} is impossible when the part counts {m} times in the whole")
+            raise Untestable(f"a share of {pct(q)} is impossible when the part counts {m} times in the whole")
         return [Series(part.name, x_labels, ramp(x, timing.interval, n)),
                 Series(y_name, y_labels, ramp(y, timing.interval, n))], q, kept
 
-    return _standard(alert, timing, build, crossing, safe, lambda q: f"{_pct(q)} of {wholes[0].name}")
+    return standard(alert, timing, build, crossing, safe, lambda q: f"{pct(q)} of {wholes[0].name}")
 
 
 def _cpu(alert, body, op, threshold, timing: Timing, labeler: Labeler, part: Selector) -> list[Case]:
@@ -303,10 +205,10 @@ def _cpu(alert, body, op, threshold, timing: Timing, labeler: Labeler, part: Sel
             series.append(Series(part.name, {**idle_labels, "cpu": str(cpu)}, ramp(1 - share, timing.interval, n)))
         return series, sum(busy) / cores, kept
 
-    cases = _standard(alert, timing, build, crossing, safe, lambda q: f"{_pct(q)} busy on each of {cores} cores")
+    cases = standard(alert, timing, build, crossing, safe, lambda q: f"{pct(q)} busy on each of {cores} cores")
     if 1 / cores < (threshold.value if op == ">" else 0):
         series, _, _ = build([1.0] + [0.0] * (cores - 1), timing.samples())
-        cases.append(_case(alert, "silent", f"stays silent with one busy core of {cores}", timing, series))
+        cases.append(case(alert, "silent", f"stays silent with one busy core of {cores}", timing, series))
     return cases
 
 
@@ -331,9 +233,9 @@ def _increase(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
 
     what = f"{body.histogram} slower than {body.slower_than}" if body.histogram else selector.name
     span = f"/{Duration(int(unit * 1000))}"
-    cases = _standard(alert, timing, build, crossing, safe, lambda v: f"{v:g} {what}{span}")
+    cases = standard(alert, timing, build, crossing, safe, lambda v: f"{v:g} {what}{span}")
     if op == "<" and not body.by:
-        cases.append(_case(alert, "firing", f"fires when {selector.name} does not exist yet (zero events)", timing,
+        cases.append(case(alert, "firing", f"fires when {selector.name} does not exist yet (zero events)", timing,
                            [], value=0.0, labels={}))
     return cases
 
@@ -381,8 +283,8 @@ def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
             value = t + (upper - t) * (rank - (1 - above)) / above
         return series, value, kept
 
-    return _standard(alert, timing, build, crossing, safe,
-                     lambda a: f"{_pct(a)} of observations above {threshold.text}")
+    return standard(alert, timing, build, crossing, safe,
+                     lambda a: f"{pct(a)} of observations above {threshold.text}")
 
 
 def _average(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
@@ -395,7 +297,7 @@ def _average(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> li
         return [Series(f"{body.histogram}_sum", labels, ramp(count_rate * mean, timing.interval, n)),
                 Series(f"{body.histogram}_count", labels, ramp(count_rate, timing.interval, n))], mean, kept
 
-    return _standard(alert, timing, build, crossing, safe, lambda v: f"an average of {v:g}")
+    return standard(alert, timing, build, crossing, safe, lambda v: f"an average of {v:g}")
 
 
 def _count(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
@@ -438,16 +340,16 @@ def _count(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list
 
     describe = (lambda k: f"{int(k)} of {total} series matching") if of is not None else \
         (lambda k: f"{int(k)} series matching")
-    cases = _standard(alert, timing, build, crossing, safe, describe)
+    cases = standard(alert, timing, build, crossing, safe, describe)
     if op == "<" and of is None:
-        cases.append(_case(alert, "firing", f"fires when no {selector.name} series exists at all", timing, [],
+        cases.append(case(alert, "firing", f"fires when no {selector.name} series exists at all", timing, [],
                            value=0.0, labels={}))
     return cases
 
 
 
 def _always(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
-    return [_case(alert, "firing", "always fires", timing, [], at=timing.align(timing.evaluation), value=1.0)]
+    return [case(alert, "firing", "always fires", timing, [], at=timing.align(timing.evaluation), value=1.0)]
 
 
 BUILDERS = {
