@@ -386,3 +386,13 @@ def test_check_config_turns_the_real_verdict_into_a_diagnostic(tmp_path):
 def test_find_docker_compose_refuses_a_bad_flag(tmp_path):
     with pytest.raises(MonstackError):
         tools.find("docker-compose", str(tmp_path / "nope"))
+
+
+def test_the_users_own_app_may_listen_on_any_host_and_port(tmp_path, cli):
+    """Only prometheus, alertmanager and grafana are the stack's services; `app` targets are the team's own."""
+    spec = write_spec(tmp_path / "spec.yaml", targets=[{"name": "app", "kind": "app", "address": "app:8080"},
+                                                       {"name": "web", "kind": "custom", "address": "web:9000"}])
+    proc = cli("validate", str(spec), "--offline")
+    assert proc.returncode == 0, proc.stderr
+    document = generate(cli, spec, tmp_path / "out")
+    assert set(document["services"]) == {"prometheus", "alertmanager", "grafana"}

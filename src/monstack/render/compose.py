@@ -320,8 +320,8 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
         kind = KINDS[target.kind]
         host, port = split(scrape_address(target))
         where = ("targets", i, "exporter" if target.exporter else "address" if target.address else "name")
-        if kind.exporter is None:
-            if host == target.kind and port != kind.port:
+        if kind.exporter is None:  # serves its own metrics: the stack's prometheus/alertmanager, or the user's app
+            if target.kind in CORE and host == target.kind and port != kind.port:
                 out.append(source.diagnostic(where, f"the stack's {host} service listens on {host}:{kind.port}, "
                                              f"not {port}", check="compose",
                                              hint=f"drop `address` to scrape the stack's own {host}"))
