@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SPEC ?= specs/real-estate-scraper.yaml
 OUT ?= generated
 
-.PHONY: run test setup tools venv clean
+.PHONY: run test setup tools contract-deps venv clean
 
 run: setup
 	$(BIN)/monstack generate $(SPEC) -o $(OUT)
@@ -29,6 +29,12 @@ $(BIN)/monstack: pyproject.toml
 
 tools:
 	bash scripts/install-tools.sh
+
+# The metrics-contract suite (tests/test_contract.py, marked slow) runs the real exporters, Redis and PostgreSQL;
+# without them its tests skip. CI (.ci/run) installs them first; `pytest -m 'not slow'` is the quick local run.
+contract-deps:
+	bash scripts/install-tools.sh --exporters
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server postgresql >/dev/null
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

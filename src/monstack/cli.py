@@ -164,6 +164,33 @@ def routes(
 
 
 @app.command()
+def drill(
+    spec: Path = SpecArg,
+    alert: Optional[list[str]] = typer.Option(None, "--alert", help="an alert to drill (repeatable); default: one "
+                                              "alert of each condition kind"),
+    prometheus: Optional[str] = typer.Option(None, "--prometheus", help="path of prometheus to use"),
+    alertmanager: Optional[str] = typer.Option(None, "--alertmanager", help="path of alertmanager to use"),
+) -> None:
+    """Fire drill: the real Prometheus and Alertmanager on loopback, stand-in targets driven across each alert's
+    threshold, every notification caught by a local sink: fired, delivered to its receiver, resolved."""
+    from .drill import run  # noqa: PLC0415
+    from .drill.processes import Interrupted  # noqa: PLC0415
+    from .report import say  # noqa: PLC0415
+
+    try:
+        report = run(spec, alert or None, prometheus=prometheus, alertmanager=alertmanager,
+                     progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except MonstackError as exc:
+        _fail(exc)
+    except (KeyboardInterrupt, Interrupted):
+        print("drill interrupted; every process it started was stopped", file=sys.stderr)
+        raise typer.Exit(130) from None
+    say(report.text())
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
 def schema() -> None:
     """Print the spec's JSON Schema (for editor completion)."""
     import json  # noqa: PLC0415
@@ -198,6 +225,28 @@ def init(
         _fail(MonstackError.single(f"cannot write: {exc.strerror}", file=str(path), check="init",
                                    exit_code=EXIT_UNUSABLE))
     say(f"wrote {path}; next: monstack validate {path}")
+
+
+@app.command("verify-metrics")
+def verify_metrics(
+    spec: Path = SpecArg,
+    prometheus: str = typer.Option(..., "--prometheus", help="base URL of a running Prometheus, e.g. "
+                                   "http://localhost:9090", show_default=False),
+    skip_job: list[str] = typer.Option([], "--skip-job", help="leave this job's references out (repeatable)"),
+) -> None:
+    """Check that a running Prometheus has every metric and label the spec's rules and panels reference."""
+    from .contract import verify_spec  # noqa: PLC0415
+    from .report import emit, say  # noqa: PLC0415
+
+    try:
+        result, found = verify_spec(spec, prometheus, skip_jobs=tuple(skip_job))
+    except MonstackError as exc:
+        _fail(exc)
+    emit(found, "text", sys.stderr)
+    skipped = f", {len(result.skipped)} skipped (jobs {', '.join(skip_job)})" if result.skipped else ""
+    say(f"{len(result.checked)} references checked against {prometheus}: {len(result.findings)} missing{skipped}")
+    if found:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 @app.command()

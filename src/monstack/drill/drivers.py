@@ -1,0 +1,149 @@
+"""How the drill drives a stand-in across an alert's threshold, by the alert's condition kind, and back.
+
+- `always` (a Watchdog): nothing to drive; it must fire and be delivered; it never resolves.
+- `down`: `up{job=...} == 0` -> the job's stand-in is stopped (as the guide does: stop the API), then started;
+  `<kind>_up{job=...} == 0` (the exporter answers, the service does not) -> that gauge goes 1 -> 0 -> 1.
+- `ratio`: the part's share of the whole goes from 0 to four times the threshold (at most 90%), then back to 0.
+- `quantile`: observations go from fast (half the smallest bucket) to the first bucket above the threshold.
+Other kinds have no driver yet: asking for such an alert is reported as a failed step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..model import Model, Rule
+from ..proof.series import Labeler, Selector
+from .standin import StandIn
+
+DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+THRESHOLD = re.compile(r"(>=|<=|>|<|==)\s*(-?[0-9.eE+]+)\s*$")
+
+
+@dataclass
+class Driver:
+    kind: str
+    jobs: set[str] = field(default_factory=set)  # jobs whose stand-in it touches
+    stops: bool = False  # it stops a stand-in (no other alert on that job may run beside it)
+    resolves: bool = True
+    how: str = ""
+
+    def baseline(self, standins: dict[str, StandIn]) -> None: ...
+    def trip(self, standins: dict[str, StandIn]) -> None: ...
+    def restore(self, standins: dict[str, StandIn]) -> None: ...
+
+
+class Always(Driver):
+    def __init__(self) -> None:
+        super().__init__("always", resolves=False, how="always firing: nothing to drive")
+
+
+class StopTarget(Driver):
+    def __init__(self, job: str) -> None:
+        super().__init__("down", {job}, stops=True, how=f"stop the {job} stand-in, then start it again")
+
+    def trip(self, standins):
+        standins[next(iter(self.jobs))].stop()
+
+    def restore(self, standins):
+        standins[next(iter(self.jobs))].start()
+
+
+class Gauge(Driver):
+    def __init__(self, job: str, metric: str, healthy: float, broken: float) -> None:
+        super().__init__("down", {job}, how=f"{metric} on {job}: {healthy:g} -> {broken:g} -> {healthy:g}")
+        self.job, self.metric, self.healthy, self.broken = job, metric, healthy, broken
+
+    def baseline(self, standins):
+        standins[self.job].series.set_gauge(self.metric, {}, self.healthy)
+
+    def trip(self, standins):
+        standins[self.job].series.set_gauge(self.metric, {}, self.broken)
+
+    restore = baseline
+
+
+class Share(Driver):
+    def __init__(self, job: str, part: tuple[str, dict], whole: tuple[str, dict], same: bool, share: float) -> None:
+        super().__init__("ratio", {job}, how=f"{part[0]}{part[1]} share 0 -> {share:.0%} -> 0")
+        self.job, self.part, self.whole, self.same, self.share = job, part, whole, same, share
+
+    def _set(self, standins, share: float) -> None:
+        series = standins[self.job].series
+        total = 20.0
+        series.set_rate(*self.part, total * share)
+        series.set_rate(*self.whole, total * (1 - share) if self.same else total)
+
+    def baseline(self, standins):
+        self._set(standins, 0.0)
+
+    def trip(self, standins):
+        self._set(standins, self.share)
+
+    restore = baseline
+
+
+class Latency(Driver):
+    def __init__(self, job: str, histogram: str, labels: dict, buckets: list[float], fast: float, slow: float):
+        super().__init__("quantile", {job}, how=f"{histogram} observations {fast:g}s -> {slow:g}s -> {fast:g}s")
+        self.job, self.histogram, self.labels, self.buckets, self.fast, self.slow = (
+            job, histogram, labels, buckets, fast, slow)
+
+    def baseline(self, standins):
+        standins[self.job].series.set_latency(self.histogram, self.labels, self.buckets, self.fast)
+
+    def trip(self, standins):
+        standins[self.job].series.set_latency(self.histogram, self.labels, self.buckets, self.slow)
+
+    restore = baseline
+
+
+def kind_of(model: Model, rule: Rule) -> str:
+    when = model.spec.alerts[rule.index].when
+    if when is None:
+        return "expr"
+    return when.kind
+
+
+def driver(model: Model, rule: Rule) -> Driver | None:
+    """The driver of `rule`, or None when its condition kind has none."""
+    kind = kind_of(model, rule)
+    when = model.spec.alerts[rule.index].when
+    labeler = Labeler(model)
+    threshold = THRESHOLD.search(rule.expr)
+    if kind == "always":
+        return Always()
+    if kind == "down":
+        match = re.fullmatch(r'(\w+)\{job="([^"]+)"\}\s*==\s*0', rule.expr.strip())
+        if not match:
+            return None
+        metric, job = match.groups()
+        return StopTarget(job) if metric == "up" else Gauge(job, metric, 1, 0)
+    if kind == "ratio" and threshold and threshold[1] in (">", ">="):
+        part = Selector.parse(when.ratio.part)
+        wholes = when.ratio.whole if isinstance(when.ratio.whole, list) else [when.ratio.whole]
+        whole = Selector.parse(wholes[0])
+        part_labels = labeler.satisfying(part)
+        job = part_labels["job"]
+        same = whole.name == part.name
+        whole_labels = labeler.failing(part, part_labels) if same else labeler.satisfying(whole)
+        if whole_labels is None:
+            return None
+        share = min(0.9, 4 * float(threshold[2]))
+        return Share(job, (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, share)
+    if kind == "quantile" and threshold and threshold[1] in (">", ">="):
+        name = when.quantile.histogram
+        declared = next((m for m in model.spec.metrics if m.name == name), None)
+        buckets = sorted(float(b) for b in (getattr(declared, "buckets", None) or DEFAULT_BUCKETS))
+        limit = float(threshold[2])
+        labels = labeler.satisfying(Selector(name + "_bucket", ()))
+        slow = next((b for b in buckets if b > limit), limit * 2)
+        return Latency(labels["job"], name, {k: v for k, v in _own(labels).items() if k != "le"}, buckets,
+                       buckets[0] / 2, slow)
+    return None
+
+
+def _own(labels: dict[str, str]) -> dict[str, str]:
+    """The labels the target itself exposes: Prometheus attaches job and instance."""
+    return {k: v for k, v in labels.items() if k not in ("job", "instance")}

@@ -1,0 +1,95 @@
+"""monstack drill: the real Prometheus and Alertmanager, end to end, on the example spec; a broken chain is found
+and the failing step named; no daemon outlives a drill."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from monstack import tools
+from monstack.drill import rewrite, run
+from monstack.drill.sink import parse_notice
+
+from conftest import EXAMPLE
+
+needs_daemons = pytest.mark.skipif(tools.find("prometheus") is None or tools.find("alertmanager") is None,
+                                   reason="prometheus/alertmanager not installed (scripts/install-tools.sh)")
+
+
+def drill_processes() -> list[str]:
+    """Command lines of live processes started in a drill folder."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "monstack-drill-" in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_durations_are_shortened():
+    assert rewrite.shorten_windows("rate(x[5m]) / rate(y[1h]) + avg_over_time(up[1d])") == \
+        "rate(x[10s]) / rate(y[20s]) + avg_over_time(up[20s])"
+    assert rewrite.shorten_for("1m") == "2s" and rewrite.shorten_for("5m") == "10s" and rewrite.shorten_for("0s") == "0s"
+
+
+def test_sink_reads_status_and_alert():
+    n = parse_notice("/critical/pagerduty", '{"event_action": "resolve", "payload": {"summary": "APIDown: x"}}', 0)
+    assert (n.receiver, n.channel, n.status) == ("critical", "pagerduty", "resolved") and "APIDown" in n.alerts
+    n = parse_notice("/default/slack", '{"attachments": [{"title": "[FIRING:1] HighErrorRate"}]}', 0)
+    assert n.status == "firing" and "HighErrorRate" in n.alerts
+
+
+@pytest.mark.tools
+@needs_daemons
+def test_drill_example_end_to_end():
+    report = run(EXAMPLE, ["APIDown", "HighErrorRate", "DatabaseDown", "Watchdog"])
+    print(report.text())
+    assert report.ok, report.text()
+    by = {r.alert: r for r in report.results}
+    assert set(by["APIDown"].delivered) == {"critical"} and by["APIDown"].resolved is not None
+    assert set(by["Watchdog"].delivered) == {"deadmansswitch"}
+    assert report.seconds < 90
+    assert "path rewrite" in report.text() and "email" in report.text()
+    assert drill_processes() == []
+
+
+@pytest.mark.tools
+@needs_daemons
+def test_drill_names_the_failing_step(tmp_path, monkeypatch):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    # wrong receiver: the alert carries job="fastapi" at runtime, and a route sends that to `warning`
+    text = text.replace("    - match: {alertname: Watchdog}",
+                        "    - match: {job: fastapi}\n      receiver: warning\n    - match: {alertname: Watchdog}", 1)
+    # a rule that can never fire: a 5xx share above 100%
+    head, tail = text.split("  - name: HighErrorRate", 1)
+    text = head + "  - name: HighErrorRate" + tail.replace("above: 5%", "above: 150%", 1)
+    spec = tmp_path / "broken.yaml"
+    spec.write_text(text, encoding="utf-8")
+    # a secret the deployment does not provide: the dead man's switch URL
+    from monstack.render import alertmanager
+
+    real = alertmanager.secret_refs
+    monkeypatch.setattr(alertmanager, "secret_refs",
+                        lambda model: [r for r in real(model) if "deadmansswitch" not in r.path])
+    report = run(spec, ["APIDown", "HighErrorRate", "Watchdog"], wave_timeout=15)
+    print(report.text())
+    assert not report.ok
+    by = {r.alert: r for r in report.results}
+    assert by["APIDown"].failed == "deliver" and "warning" in by["APIDown"].reason
+    assert by["HighErrorRate"].failed == "fire" and "Prometheus" in by["HighErrorRate"].reason
+    assert by["Watchdog"].failed == "deliver" and "deadmansswitch" in by["Watchdog"].reason
+    assert "NOT provided" in report.text()
+    assert drill_processes() == []
+
+
+def test_missing_binary_is_a_clear_error(tmp_path, monkeypatch):
+    from monstack.errors import MonstackError
+
+    monkeypatch.setattr(tools, "find", lambda name, explicit=None: None)
+    with pytest.raises(MonstackError, match="prometheus not found"):
+        run(EXAMPLE, ["Watchdog"])
