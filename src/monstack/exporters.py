@@ -82,3 +82,12 @@ KINDS: dict[str, Kind] = {
 # Series every job has, whatever it runs.
 SCRAPE_METRICS = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped",
                             "scrape_samples_post_metric_relabeling", "scrape_series_added"})
+
+# The labels exporters put on their series (beyond job and instance), so inputs look like the real thing.
+LABELS: dict[str, tuple[str, ...]] = {
+    "node_filesystem_": ("device", "fstype", "mountpoint"), "node_cpu_seconds_total": ("cpu", "mode"),
+    "pg_stat_activity_count": ("datname", "state"), "pg_stat_database_": ("datname",),
+    "pg_database_size_bytes": ("datname",), "celery_queue_length": ("queue_name",),
+    "celery_worker_up": ("hostname",), "prometheus_rule_evaluation_failures_total": ("rule_group",),
+    "alertmanager_notifications_failed_total": ("integration",),
+}

@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 from .errors import Diagnostic
-from .exporters import KINDS, SCRAPE_METRICS
+from .exporters import KINDS, LABELS, SCRAPE_METRICS
 from .load import Source
 from .model import Model
 
@@ -32,6 +33,7 @@ def lint(model: Model, source: Source) -> list[Diagnostic]:
             problems += _selector_fields(alert.when, where + (alert.when.kind,), source, promql_parser)
             if any(p.path[:2] == ("alerts", rule.index) for p in problems):
                 continue
+            problems += _grouping_labels(model, alert.when, where + (alert.when.kind, "by"), source, promql_parser)
         try:
             ast = promql_parser.parse(rule.expr)
         except ValueError as exc:
@@ -78,6 +80,48 @@ def metric_names(node) -> list[str]:
             out += metric_names(child)
     for arg in getattr(node, "args", None) or ():
         out += metric_names(arg)
+    return out
+
+
+def _grouping_labels(model: Model, condition, path: tuple, source: Source, promql_parser) -> list[Diagnostic]:
+    """`by:` labels the condition's metrics carry: a declared metric's labels are its contract (an error), an
+    exporter's are what monstack knows of it (a warning). Unknown metrics are not judged."""
+    body = condition.body
+    by = getattr(body, "by", None) or []
+    names = [n for field in (*SELECTOR_FIELDS, "metric") for n in _names(getattr(body, field, None), promql_parser)]
+    if getattr(body, "histogram", None):
+        names.append(body.histogram)
+    declared = {m.name: m for m in model.spec.metrics}
+    target_labels = {label for job in model.jobs for label in job.labels}
+    out = []
+    for name in dict.fromkeys(names):
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        metric = declared.get(name) or declared.get(base)
+        if metric is not None:
+            carried, severity, origin = set(metric.labels), "error", f"metrics: {metric.name} declares"
+        else:
+            carried = next((set(v) for k, v in LABELS.items() if name.startswith(k)), None)
+            if carried is None:
+                continue
+            severity, origin = "warning", f"{name} (its exporter) carries"
+        carried |= {"job", "instance"} | target_labels | ({"le"} if condition.kind == "quantile" else set())
+        for i, label in enumerate(by):
+            if label not in carried:
+                close = difflib.get_close_matches(label, sorted(carried), n=1, cutoff=0.6)
+                out.append(source.diagnostic(
+                    path + (i,), f"label {label!r} is not on {name}: {origin} {', '.join(sorted(carried))}",
+                    check="labels", severity=severity, hint=f"did you mean {close[0]!r}?" if close else None))
+    return out
+
+
+def _names(value, promql_parser) -> list[str]:
+    texts = value if isinstance(value, list) else [value] if value else []
+    out = []
+    for text in texts:
+        try:
+            out += metric_names(promql_parser.parse(text))
+        except ValueError:
+            continue
     return out
 
 

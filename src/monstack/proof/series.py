@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..exporters import KINDS
+from ..exporters import KINDS, LABELS
 from ..model import Model
 from ..promql import le_value
 
@@ -29,14 +29,6 @@ REALISTIC: dict[str, tuple[str, ...]] = {
 }
 GENERIC = ("a", "b", "c", "x", "0", "1", "200", "500", "true", "false")
 
-# The labels exporters put on their series (beyond job and instance), so inputs look like the real thing.
-EXPORTER_LABELS: dict[str, tuple[str, ...]] = {
-    "node_filesystem_": ("device", "fstype", "mountpoint"), "node_cpu_seconds_total": ("cpu", "mode"),
-    "pg_stat_activity_count": ("datname", "state"), "pg_stat_database_": ("datname",),
-    "pg_database_size_bytes": ("datname",), "celery_queue_length": ("queue_name",),
-    "celery_worker_up": ("hostname",), "prometheus_rule_evaluation_failures_total": ("rule_group",),
-    "alertmanager_notifications_failed_total": ("integration",),
-}
 
 
 class Untestable(ValueError):
@@ -150,7 +142,7 @@ class Labeler:
         for declared in self.model.spec.metrics:
             if declared.name in (metric, base):
                 return tuple(declared.labels)
-        return next((labels for prefix, labels in EXPORTER_LABELS.items() if metric.startswith(prefix)), ())
+        return next((labels for prefix, labels in LABELS.items() if metric.startswith(prefix)), ())
 
     def satisfying(self, selector: Selector, extra: dict[str, str] | None = None,
                    keep: tuple[str, ...] = ()) -> dict[str, str]:
