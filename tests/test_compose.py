@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, real_tool
 from monstack import tools
 from monstack.errors import MonstackError
 from monstack.tools import compose as compose_tool
@@ -25,15 +25,7 @@ EXAMPLE_ENV = ("SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "SMTP_PASSWORD", "D
 
 
 def docker_compose() -> tools.Tool:
-    here = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        tool = tools.find("docker-compose")
-    finally:
-        os.chdir(here)
-    if tool is None:
-        pytest.skip("docker-compose not installed (scripts/install-tools.sh)")
-    return tool
+    return real_tool("docker-compose")
 
 
 def generate(cli, spec: Path, out: Path) -> dict:

@@ -5,15 +5,13 @@ wrong. This shows the generated tests are sharp enough to catch the defects prom
 
 from __future__ import annotations
 
-import contextlib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 import yaml
 
-from conftest import EXAMPLE, ROOT
-from monstack import pipeline, tools, write
+from conftest import EXAMPLE, ROOT, real_tool
+from monstack import pipeline, write
 
 GUIDE_RULES = ROOT / "tests" / "data" / "guide" / "alerts.yml"
 
@@ -52,10 +50,7 @@ def verdict(test: dict) -> str | None:
 
 def test_the_guides_rules_fail_where_the_defects_say(tmp_path: Path):
     assert set(WRONG) | RIGHT == guide_alerts()
-    with contextlib.chdir(ROOT):
-        promtool = tools.find("promtool")
-    if promtool is None:
-        pytest.skip("promtool not installed (scripts/install-tools.sh)")
+    promtool = real_tool("promtool")
     out = tmp_path / "out"
     write.write(pipeline.render(pipeline.resolve(EXAMPLE), out), out)
 

@@ -4,7 +4,6 @@ carry their own cases or a waiver, and results map back to the spec."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, real_tool
 from monstack import pipeline, tools, write
 from monstack.proof import plan
 from monstack.proof.run import run
@@ -28,11 +27,7 @@ COMPARISON = re.compile(r" (>|<|==) (\S+)$")
 
 @pytest.fixture(scope="module")
 def promtool() -> tools.Tool:
-    with contextlib.chdir(ROOT):
-        tool = tools.find("promtool")
-    if tool is None:
-        pytest.skip("promtool not installed (scripts/install-tools.sh)")
-    return tool
+    return real_tool("promtool")
 
 
 @pytest.fixture(scope="module")
@@ -189,10 +184,7 @@ def test_generated_tests_run_with_plain_promtool(tmp_path, promtool, example):
 
 def test_a_route_amtool_resolves_differently_fails_the_alert(tmp_path, promtool, example):
     """The rendered alertmanager.yml is checked against the spec's routing, alert by alert, with the real amtool."""
-    with contextlib.chdir(ROOT):
-        amtool = tools.find("amtool")
-    if amtool is None:
-        pytest.skip("amtool not installed (scripts/install-tools.sh)")
+    amtool = real_tool("amtool")
     out = tmp_path / "out"
     write.write(pipeline.render(example, out), out)
     config = out / "alertmanager" / "alertmanager.yml"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, walk
 from monstack import pipeline
 from monstack.errors import MonstackError, errors_only
 from monstack.load import load_text
@@ -92,16 +92,6 @@ def seconds(text: str) -> float:
     parts = re.findall(r"(\d+)(ms|[smhdwy])", text)
     assert "".join(n + u for n, u in parts) == text, f"not a Prometheus duration: {text!r}"
     return sum(int(n) * units[u] for n, u in parts)
-
-
-def walk(node, path=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield path + (key,), key, value
-            yield from walk(value, path + (key,))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from walk(value, path + (i,))
 
 
 # --- the example -------------------------------------------------------------------------------------------

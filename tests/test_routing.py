@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, real_tool, walk
 from monstack import pipeline, tools
 from monstack.alert_labels import alert_labels
 from monstack.errors import MonstackError, errors_only
@@ -35,15 +35,7 @@ ALL_TEXT = ALL.read_text(encoding="utf-8")
 
 
 def real_amtool() -> tools.Tool:
-    here = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        tool = tools.find("amtool")
-    finally:
-        os.chdir(here)
-    if tool is None:
-        pytest.skip("amtool not installed (scripts/install-tools.sh)")
-    return tool
+    return real_tool("amtool")
 
 
 def model_of(text: str, name: str = "spec.yaml"):
@@ -59,16 +51,6 @@ def write_config(model, folder: Path) -> Path:
     path = folder / "alertmanager.yml"
     path.write_bytes(render(model, Stamp("spec.yaml", "out"))[PATH])
     return path
-
-
-def walk(node, path=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield path + (key,), key, value
-            yield from walk(value, path + (key,))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from walk(value, path + (i,))
 
 
 def line_of(text: str, token: str) -> int:

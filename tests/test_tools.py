@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, real_tool
 from monstack import tools
 from monstack.errors import MonstackError
 from monstack.load import load_text
@@ -31,16 +31,7 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def real(name: str) -> tools.Tool:
-    here = os.getcwd()
-    os.chdir(ROOT)  # .tools/bin of the repository, where scripts/install-tools.sh puts them
-    try:
-        tool = tools.find(name)
-    finally:
-        os.chdir(here)
-    if tool is None:
-        pytest.skip(f"{name} not installed (scripts/install-tools.sh)")
-    return tool
+real = real_tool
 
 
 def fake(path: Path, name: str, version: str, marker: Path | None = None) -> Path:
