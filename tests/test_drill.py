@@ -47,12 +47,19 @@ def test_sink_reads_status_and_alert():
 @pytest.mark.tools
 @needs_daemons
 def test_drill_example_end_to_end():
-    report = run(EXAMPLE, ["APIDown", "HighErrorRate", "DatabaseDown", "Watchdog"])
+    # down (stopped target, *_up gauge), ratio, always, and the level kinds: threshold above and below, fraction,
+    # increase, count (below), average; they fit in two waves
+    alerts = ["APIDown", "HighErrorRate", "DatabaseDown", "Watchdog", "CeleryQueueBacklog", "LowActiveUsers",
+              "HighRedisMemory", "PostgresDeadlocks", "CeleryNoWorkers", "SlowScraping"]
+    report = run(EXAMPLE, alerts)
     print(report.text())
     assert report.ok, report.text()
     by = {r.alert: r for r in report.results}
     assert set(by["APIDown"].delivered) == {"critical"} and by["APIDown"].resolved is not None
     assert set(by["Watchdog"].delivered) == {"deadmansswitch"}
+    for name in alerts[4:]:  # each was seen inactive in its safe state before it was driven, and resolved
+        assert by[name].safe is not None and by[name].resolved is not None, name
+    assert "app_active_users on fastapi: 10 -> 9 -> 10" in by["LowActiveUsers"].how
     assert report.seconds < 90
     assert "path rewrite" in report.text() and "email" in report.text()
     assert drill_processes() == []
@@ -85,6 +92,23 @@ def test_drill_names_the_failing_step(tmp_path, monkeypatch):
     assert by["Watchdog"].failed == "deliver" and "deadmansswitch" in by["Watchdog"].reason
     assert "NOT provided" in report.text()
     assert drill_processes() == []
+
+
+def test_every_kind_of_the_example_has_a_driver():
+    from monstack import pipeline
+    from monstack.drill import default_alerts, drivers
+
+    model = pipeline.resolve(EXAMPLE).model
+    rules = {r.name: r for r in model.rules}
+    kinds = {drivers.kind_of(model, r) for r in model.rules}
+    chosen = default_alerts(model)
+    assert {drivers.driver(model, rules[n]).kind for n in chosen} == kinds
+    lag = drivers.driver(model, rules["PostgresReplicationLag"])
+    assert "pg_replication_is_replica = 1" in lag.how and (lag.safe, lag.crossing) == (10, 11)
+    listings = drivers.driver(model, rules["NoListingsFound"])  # below: the window counts twice, then half
+    assert listings.safe > 100 > listings.crossing
+    # series only the real Prometheus / Alertmanager expose cannot be driven
+    assert drivers.driver(model, rules["PrometheusRuleEvaluationFailures"]) is None
 
 
 def test_missing_binary_is_a_clear_error(tmp_path, monkeypatch):

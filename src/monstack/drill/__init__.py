@@ -44,6 +44,10 @@ class AlertResult:
     failed: str | None = None  # the step: fire | deliver | resolve | drive
     reason: str = ""
     restored_at: float | None = None
+    safe: float | None = None  # seconds from the wave's start until the alert was seen inactive, then driven
+    tripped_at: float | None = None
+    quiet_since: float | None = None
+    was_active: bool = False
 
     @property
     def ok(self) -> bool:
@@ -54,7 +58,8 @@ class AlertResult:
             return f"{v:.1f}s"
         if self.failed:
             return f"FAIL {self.alert}: step '{self.failed}' failed: {self.reason}"
-        parts = [f"fired {s(self.fired)}",
+        always = self.how == drv.Always().how
+        parts = [("" if always else f"inactive at {s(self.safe)}, then driven: ") + f"fired {s(self.fired)}",
                  "delivered to " + ", ".join(f"{r} ({s(t)})" for r, t in self.delivered.items())]
         parts.append(f"resolved {s(self.resolved)}" if self.resolved is not None else "resolved: not expected"
                      + (" (no send_resolved)" if self.resolve_expected is False and self.how != drv.Always().how
@@ -81,7 +86,8 @@ class DrillReport:
 
 
 def default_alerts(model) -> list[str]:
-    """One alert per drivable condition kind (and per way of being down: stopped target, `*_up` gauge)."""
+    """One alert per drivable condition kind (and per way of being down: stopped target, `*_up` gauge), in the
+    order of the spec."""
     chosen: dict[str, str] = {}
     for rule in model.rules:
         d = drv.driver(model, rule)
@@ -126,8 +132,9 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
         d = drv.driver(model, rules[n])
         if d is None:
             results[n].failed, results[n].reason = "drive", (
-                f"no driver for condition kind '{drv.kind_of(model, rules[n])}' (drivable: always, down, ratio >, "
-                "quantile >)")
+                f"no driver for this '{drv.kind_of(model, rules[n])}' condition (drivable: always, down, "
+                "availability, threshold, fraction, ratio, quantile, increase, count, average, on the stand-ins; "
+                "not a raw expr, nor series only the real Prometheus / Alertmanager expose)")
         else:
             drivers[n], results[n].how = d, d.how
     tmp = Path(tempfile.mkdtemp(prefix="monstack-drill-"))
@@ -232,10 +239,12 @@ def _waves(model, drivers: dict[str, drv.Driver]) -> list[list[str]]:
     def conflict(a: str, b: str) -> bool:
         da, db = drivers[a], drivers[b]
         shared = da.jobs & db.jobs
-        return bool(shared and (da.stops or db.stops)) or inhibits(a, b) or inhibits(b, a)
+        return bool(shared and (da.stops or db.stops)) or bool(da.series & db.series) or inhibits(a, b) \
+            or inhibits(b, a)
 
+    # an availability alert first: a target stopped by an earlier wave would stay in its window for a while
     waves: list[list[str]] = []
-    for name in drivers:
+    for name in sorted(drivers, key=lambda n: drivers[n].kind != "availability"):
         for wave in waves:
             if not any(conflict(name, other) for other in wave):
                 wave.append(name)
@@ -245,30 +254,54 @@ def _waves(model, drivers: dict[str, drv.Driver]) -> list[list[str]]:
     return waves
 
 
+def _rule_states(prom) -> dict[str, str]:
+    """Alert rule -> inactive | pending | firing; `unevaluated` before Prometheus evaluated it once."""
+    states = {}
+    for group in _get(prom.url + "/api/v1/rules?type=alert")["data"]["groups"]:
+        for rule in group["rules"]:
+            evaluated = not str(rule.get("lastEvaluation", "")).startswith("0001")
+            states[rule["name"]] = rule.get("state", "?") if evaluated else "unevaluated"
+    return states
+
+
 def _drill_wave(wave, drivers, results, standins, sink, prom, am, send_resolved, channels, timeout, progress) -> None:
+    """Per alert: wait until Prometheus has evaluated it inactive in its safe state for a moment (longer when it
+    was active: Alertmanager must have flushed the resolution), drive it across, wait for firing, delivery,
+    restore, resolution."""
     t0 = time.monotonic()
-    for n in wave:
-        drivers[n].trip(standins)
     deadline = t0 + timeout
     pending = set(wave)
     last_progress = 0.0
+    states: dict[str, str] = {}
     while pending and time.monotonic() < deadline:
-        time.sleep(0.5)
         now = time.monotonic()
         try:
-            firing = {a["labels"].get("alertname") for a in _get(prom.url + "/api/v1/alerts")["data"]["alerts"]
-                      if a.get("state") == "firing"}
-        except OSError:
-            firing = set()
+            states = _rule_states(prom)
+        except (OSError, KeyError, ValueError):
+            states = {}
+        firing = {n for n, state in states.items() if state == "firing"}
         for n in sorted(pending):
             r = results[n]
+            if r.tripped_at is None:
+                state = states.get(n, "unevaluated")
+                if not drivers[n].resolves:  # always firing: nothing to wait for
+                    r.quiet_since = now - 2
+                elif state != "inactive":
+                    r.quiet_since, r.was_active = None, r.was_active or state in ("pending", "firing")
+                    continue
+                r.quiet_since = r.quiet_since or now
+                if now - r.quiet_since >= (5 if r.was_active else 2):
+                    drivers[n].trip(standins)
+                    r.tripped_at, r.safe = time.monotonic(), now - t0
+                continue
+            t1 = r.tripped_at
             if r.fired is None and n in firing:
-                r.fired = now - t0
+                r.fired = now - t1
             if r.fired is not None and r.restored_at is None:
                 for receiver in r.receivers:
-                    heard = {x.channel for x in sink.find(n, "firing", t0) if x.receiver == receiver}
+                    heard = {x.channel for x in sink.find(n, "firing", t1) if x.receiver == receiver}
                     if receiver not in r.delivered and heard >= channels.get(receiver, {"?"}):
-                        r.delivered[receiver] = now - t0
+                        r.delivered[receiver] = now - t1
                 if r.receivers and all(x in r.delivered for x in r.receivers):
                     drivers[n].restore(standins)
                     r.restored_at = now
@@ -279,18 +312,26 @@ def _drill_wave(wave, drivers, results, standins, sink, prom, am, send_resolved,
                 if n not in firing and any(send_resolved.get(x) and
                                            any(y.receiver == x for y in sink.find(n, "resolved", r.restored_at))
                                            for x in r.receivers):
-                    r.resolved = now - t0
+                    r.resolved = now - t1
                     pending.discard(n)
         if progress and now - last_progress >= 2:
             last_progress = now
             progress(f"[{now - t0:4.0f}s] " + ", ".join(f"{n}: {_state(results[n])}" for n in wave))
+        time.sleep(0.5)
     for n in pending:
-        _explain(results[n], sink, prom, am, t0, channels)
-        if results[n].restored_at is None:
+        r = results[n]
+        if r.tripped_at is None:
+            r.failed, r.reason = "drive", (f"still not inactive in its safe state after {timeout:.0f}s (Prometheus: "
+                                           f"rule {states.get(n, 'not evaluated')})")
+            continue
+        _explain(r, sink, prom, am, r.tripped_at, channels)
+        if r.restored_at is None:
             drivers[n].restore(standins)
 
 
 def _state(r: AlertResult) -> str:
+    if r.tripped_at is None:
+        return "waiting until inactive"
     if r.fired is None:
         return "waiting to fire"
     if r.restored_at is None:

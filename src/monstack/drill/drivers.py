@@ -3,18 +3,23 @@
 - `always` (a Watchdog): nothing to drive; it must fire and be delivered; it never resolves.
 - `down`: `up{job=...} == 0` -> the job's stand-in is stopped (as the guide does: stop the API), then started;
   `<kind>_up{job=...} == 0` (the exporter answers, the service does not) -> that gauge goes 1 -> 0 -> 1.
-- `ratio`: the part's share of the whole goes from 0 to four times the threshold (at most 90%), then back to 0.
-- `quantile`: observations go from fast (half the smallest bucket) to the first bucket above the threshold.
-Other kinds have no driver yet: asking for such an alert is reported as a failed step.
+- `ratio`: above: the part's share of the whole goes from 0 to four times the threshold (at most 90%), then back
+  to 0; below: from halfway between the threshold and 100% to half the threshold, and back.
+- `quantile`: observations go from fast (half the smallest bucket) to the first bucket above the threshold (and
+  the other way round for `below`).
+- `threshold`, `fraction`, `increase`, `count`, `average`, `availability`: see `kinds`.
+Other conditions (a raw `expr`, a selector no label set satisfies, a series only Prometheus or Alertmanager
+expose) have no driver: asking for such an alert is reported as a failed `drive` step.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..model import Model, Rule
-from ..proof.series import Labeler, Selector
+from ..proof.series import Labeler, Selector, Untestable
 from .standin import StandIn
 
 DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -28,6 +33,7 @@ class Driver:
     stops: bool = False  # it stops a stand-in (no other alert on that job may run beside it)
     resolves: bool = True
     how: str = ""
+    series: set[tuple[str, str]] = field(default_factory=set)  # (job, metric) it sets: one driver at a time
 
     def baseline(self, standins: dict[str, StandIn]) -> None: ...
     def trip(self, standins: dict[str, StandIn]) -> None: ...
@@ -40,8 +46,8 @@ class Always(Driver):
 
 
 class StopTarget(Driver):
-    def __init__(self, job: str) -> None:
-        super().__init__("down", {job}, stops=True, how=f"stop the {job} stand-in, then start it again")
+    def __init__(self, job: str, kind: str = "down", how: str = "") -> None:
+        super().__init__(kind, {job}, stops=True, how=how or f"stop the {job} stand-in, then start it again")
 
     def trip(self, standins):
         standins[next(iter(self.jobs))].stop()
@@ -52,7 +58,8 @@ class StopTarget(Driver):
 
 class Gauge(Driver):
     def __init__(self, job: str, metric: str, healthy: float, broken: float) -> None:
-        super().__init__("down", {job}, how=f"{metric} on {job}: {healthy:g} -> {broken:g} -> {healthy:g}")
+        super().__init__("down", {job}, how=f"{metric} on {job}: {healthy:g} -> {broken:g} -> {healthy:g}",
+                         series={(job, metric)})
         self.job, self.metric, self.healthy, self.broken = job, metric, healthy, broken
 
     def baseline(self, standins):
@@ -64,29 +71,39 @@ class Gauge(Driver):
     restore = baseline
 
 
-class Share(Driver):
-    def __init__(self, job: str, part: tuple[str, dict], whole: tuple[str, dict], same: bool, share: float) -> None:
-        super().__init__("ratio", {job}, how=f"{part[0]}{part[1]} share 0 -> {share:.0%} -> 0")
-        self.job, self.part, self.whole, self.same, self.share = job, part, whole, same, share
+class Levels(Driver):
+    """Sets series for a level with `apply(standins, level)`: the safe level first, the crossing one, safe again."""
 
-    def _set(self, standins, share: float) -> None:
-        series = standins[self.job].series
-        total = 20.0
-        series.set_rate(*self.part, total * share)
-        series.set_rate(*self.whole, total * (1 - share) if self.same else total)
+    def __init__(self, kind: str, series: list[tuple[str, str]], how: str,
+                 apply: Callable[[dict[str, StandIn], float], None], safe: float, crossing: float) -> None:
+        super().__init__(kind, {job for job, _ in series}, how=how, series=set(series))
+        self.apply, self.safe, self.crossing = apply, safe, crossing
 
     def baseline(self, standins):
-        self._set(standins, 0.0)
+        self.apply(standins, self.safe)
 
     def trip(self, standins):
-        self._set(standins, self.share)
+        self.apply(standins, self.crossing)
 
     restore = baseline
 
 
+def Share(job: str, part: tuple[str, dict], whole: tuple[str, dict], same: bool, safe: float,  # noqa: N802
+          crossing: float) -> Levels:
+    def apply(standins, share: float) -> None:
+        series = standins[job].series
+        total = 20.0
+        series.set_rate(*part, total * share)
+        series.set_rate(*whole, total * (1 - share) if same else total)
+
+    return Levels("ratio", [(job, part[0]), (job, whole[0])],
+                  f"{part[0]}{part[1]} share {safe:.0%} -> {crossing:.0%} -> {safe:.0%}", apply, safe, crossing)
+
+
 class Latency(Driver):
     def __init__(self, job: str, histogram: str, labels: dict, buckets: list[float], fast: float, slow: float):
-        super().__init__("quantile", {job}, how=f"{histogram} observations {fast:g}s -> {slow:g}s -> {fast:g}s")
+        super().__init__("quantile", {job}, how=f"{histogram} observations {fast:g}s -> {slow:g}s -> {fast:g}s",
+                         series={(job, histogram)})
         self.job, self.histogram, self.labels, self.buckets, self.fast, self.slow = (
             job, histogram, labels, buckets, fast, slow)
 
@@ -107,11 +124,24 @@ def kind_of(model: Model, rule: Rule) -> str:
 
 
 def driver(model: Model, rule: Rule) -> Driver | None:
-    """The driver of `rule`, or None when its condition kind has none."""
+    """The driver of `rule`, or None when it has none (its kind, its selectors, or a series only the real
+    Prometheus / Alertmanager expose)."""
+    try:
+        found = _driver(model, rule)
+    except (Untestable, ValueError, KeyError, AttributeError):
+        return None
+    standins = {j.name for j in model.jobs} - {"prometheus", "alertmanager"}
+    return found if found is not None and found.jobs <= standins else None
+
+
+def _driver(model: Model, rule: Rule) -> Driver | None:
+    from . import kinds  # noqa: PLC0415
+
     kind = kind_of(model, rule)
     when = model.spec.alerts[rule.index].when
     labeler = Labeler(model)
     threshold = THRESHOLD.search(rule.expr)
+    above = bool(threshold) and threshold[1] in (">", ">=")
     if kind == "always":
         return Always()
     if kind == "down":
@@ -120,7 +150,7 @@ def driver(model: Model, rule: Rule) -> Driver | None:
             return None
         metric, job = match.groups()
         return StopTarget(job) if metric == "up" else Gauge(job, metric, 1, 0)
-    if kind == "ratio" and threshold and threshold[1] in (">", ">="):
+    if kind == "ratio" and threshold:
         part = Selector.parse(when.ratio.part)
         wholes = when.ratio.whole if isinstance(when.ratio.whole, list) else [when.ratio.whole]
         whole = Selector.parse(wholes[0])
@@ -130,18 +160,22 @@ def driver(model: Model, rule: Rule) -> Driver | None:
         whole_labels = labeler.failing(part, part_labels) if same else labeler.satisfying(whole)
         if whole_labels is None:
             return None
-        share = min(0.9, 4 * float(threshold[2]))
-        return Share(job, (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, share)
-    if kind == "quantile" and threshold and threshold[1] in (">", ">="):
+        t = float(threshold[2])
+        safe, crossing = (0.0, min(0.9, 4 * t)) if above else (round((1 + t) / 2, 4), t / 2)
+        return Share(job, (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, safe, crossing)
+    if kind == "quantile" and threshold:
         name = when.quantile.histogram
         declared = next((m for m in model.spec.metrics if m.name == name), None)
         buckets = sorted(float(b) for b in (getattr(declared, "buckets", None) or DEFAULT_BUCKETS))
         limit = float(threshold[2])
         labels = labeler.satisfying(Selector(name + "_bucket", ()))
-        slow = next((b for b in buckets if b > limit), limit * 2)
+        fast, slow = buckets[0] / 2, next((b for b in buckets if b > limit), limit * 2)
         return Latency(labels["job"], name, {k: v for k, v in _own(labels).items() if k != "le"}, buckets,
-                       buckets[0] / 2, slow)
-    return None
+                       *((fast, slow) if above else (slow, fast)))
+    builder = kinds.BUILDERS.get(kind)
+    if builder is None or not threshold:
+        return None
+    return builder(model, rule, when.body, labeler, threshold[1], float(threshold[2]))
 
 
 def _own(labels: dict[str, str]) -> dict[str, str]:

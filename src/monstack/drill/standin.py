@@ -2,7 +2,8 @@
 (prometheus_client's registry and `generate_latest`, with its Content-Type) and series the drill controls.
 
 Counters and histograms advance with time at the rate the drill sets (no background thread: a scrape adds
-`rate x elapsed`), so `rate()` and `histogram_quantile()` see what a real service under load would show.
+`rate x elapsed`; a histogram may mix several latencies), so `rate()` and `histogram_quantile()` see what a real
+service under load would show. Counters without `_total` are exposed untyped, under their own name.
 A stand-in can be stopped (its port closed, as when the service dies) and started again on the same port.
 """
 
@@ -15,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import (CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
+                                            UnknownMetricFamily)
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -46,11 +48,16 @@ class Series:
 
     def set_latency(self, name: str, labels: dict[str, str], buckets: list[float], seconds: float,
                     per_second: float = 20.0) -> None:
+        self.set_observations(name, labels, buckets, [(seconds, per_second)])
+
+    def set_observations(self, name: str, labels: dict[str, str], buckets: list[float],
+                         mix: list[tuple[float, float]]) -> None:
+        """Observations from now on: `mix` is a list of (latency in seconds, observations per second)."""
         with self.lock:
             self._advance()
             h = self.histograms.setdefault(name, {}).setdefault(
                 _key(labels), {"buckets": sorted(buckets), "counts": [0.0] * (len(buckets) + 1), "sum": 0.0})
-            h["latency"], h["rate"] = seconds, per_second
+            h["mix"] = list(mix)
 
     def _advance(self) -> None:
         now = time.monotonic()
@@ -60,10 +67,11 @@ class Series:
                 state[0] += state[1] * elapsed
         for series in self.histograms.values():
             for h in series.values():
-                n = h.get("rate", 0.0) * elapsed
-                index = next((i for i, b in enumerate(h["buckets"]) if h.get("latency", 0) <= b), len(h["buckets"]))
-                h["counts"][index] += n
-                h["sum"] += n * h.get("latency", 0.0)
+                for latency, rate in h.get("mix", ()):
+                    n = rate * elapsed
+                    index = next((i for i, b in enumerate(h["buckets"]) if latency <= b), len(h["buckets"]))
+                    h["counts"][index] += n
+                    h["sum"] += n * latency
 
     def collect(self):
         with self.lock:
@@ -71,7 +79,10 @@ class Series:
             for name, series in sorted(self.gauges.items()):
                 yield _family(GaugeMetricFamily, name, series, lambda v: v)
             for name, series in sorted(self.counters.items()):
-                yield _family(CounterMetricFamily, name.removesuffix("_total"), series, lambda s: s[0])
+                if name.endswith("_total"):
+                    yield _family(CounterMetricFamily, name.removesuffix("_total"), series, lambda s: s[0])
+                else:  # prometheus_client would add `_total`; exporters such as postgres_exporter do not
+                    yield _family(UnknownMetricFamily, name, series, lambda s: s[0])
             for name, series in sorted(self.histograms.items()):
                 names = sorted({k for key in series for k, _ in key})
                 family = HistogramMetricFamily(name, f"{name} (drill stand-in)", labels=names)

@@ -89,7 +89,7 @@ def _availability(alert, body, op, threshold, timing: Timing, labeler: Labeler) 
 def _threshold(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     selector = Selector.parse(body.metric)
     labels = labeler.satisfying(selector, keep=tuple(body.by))
-    guard = _guard_series(body.only_if, labels, labeler) if body.only_if else []
+    guard = guard_series(body.only_if, labels, labeler) if body.only_if else []
     kept = {k: labels[k] for k in body.by} if body.aggregate else labels
     crossing, safe = levels(threshold, op, exact=True)
 
@@ -105,7 +105,7 @@ def _threshold(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> 
     return cases
 
 
-def _guard_series(expr: str, labels: dict[str, str], labeler: Labeler):
+def guard_series(expr: str, labels: dict[str, str], labeler: Labeler):
     """Series satisfying `selector OP number` (the form `only_if` supports), on the same job and instance."""
     import promql_parser  # noqa: PLC0415
 
