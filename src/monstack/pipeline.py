@@ -121,7 +121,7 @@ class Validation:
 def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = False,
              tool_paths: dict[str, str | None] | None = None) -> Validation:
     """Check a spec, then its rendered artifacts with the real tools (one call per artifact kind)."""
-    from . import tools  # noqa: PLC0415
+    from . import tools, write  # noqa: PLC0415
     from .tools import amtool, compose, promtool  # noqa: PLC0415
 
     checkers = ("promtool", "amtool", "docker-compose")
@@ -133,15 +133,13 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
     missing = [name for name, tool in found.items() if tool is None]
     if missing and require_tools:
         raise MonstackError([Diagnostic(
-            f"{name} not found (flag, MONSTACK_{name.upper().replace('-', '_')}, .tools/bin or PATH)",
+            f"{name} not found (flag, {tools.env_var(name)}, .tools/bin or PATH)",
             check="tools",
             hint="run scripts/install-tools.sh, or drop --require-tools to skip the tool checks") for name in missing])
     problems: list[Diagnostic] = []
     with tempfile.TemporaryDirectory(prefix="monstack-validate-") as tmp:
         root = Path(tmp)
-        for rel, data in render(resolved, root).items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_bytes(data)
+        write.write(render(resolved, root), root)
         jobs: dict[str, list] = {name: [] for name in found}
         with ThreadPoolExecutor(max_workers=4) as pool:
             if found["promtool"]:

@@ -23,18 +23,15 @@ from pathlib import Path
 
 import yaml
 
+from monstack.drill import processes
+from monstack.drill.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".tools" / "bin"
 # Debian's postgresql-NN (bookworm: 15); the newest installed
 PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit()
              else 0, default=Path("/usr/lib/postgresql/15/bin"))
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def missing_programs() -> list[str]:
@@ -52,16 +49,8 @@ def missing_programs() -> list[str]:
 
 
 def alertmanager_argv() -> list[str]:
-    """Debian's Alertmanager reads its default templates from /usr/share/prometheus/alertmanager only; unpacked
-    into .tools/root it runs in a private mount namespace with the package's usr/share bound over /usr/share
-    (the trick monstack.drill uses; nothing changes on the machine)."""
-    path = BIN / "alertmanager"
-    share = path.resolve().parent.parent / "share"
-    if Path("/usr/share/prometheus/alertmanager/default.tmpl").exists() or not (
-            share / "prometheus" / "alertmanager" / "default.tmpl").exists():
-        return [str(path)]
-    return [shutil.which("unshare") or "unshare", "-rm", "sh", "-c",
-            f'mount --bind "{share}" /usr/share && exec "$0" "$@"', str(path)]
+    """The drill's way to start Debian's unpacked Alertmanager (see monstack.drill.processes)."""
+    return processes.alertmanager_argv(str(BIN / "alertmanager"))[0]
 
 
 def version(program: str | Path, *args: str) -> str:

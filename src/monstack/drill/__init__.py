@@ -24,7 +24,7 @@ import yaml
 from ..errors import EXIT_UNUSABLE, MonstackError
 from . import drivers as drv
 from . import rewrite
-from .processes import Daemons, free_port, signals_as_exceptions
+from .processes import Daemons, alertmanager_argv, free_port, signals_as_exceptions
 from .sink import Sink
 from .standin import StandIn
 
@@ -116,7 +116,7 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
              (("prometheus", prometheus), ("alertmanager", alertmanager))}
     for name, tool in found.items():
         if tool is None:
-            raise MonstackError.single(f"{name} not found (--{name}, MONSTACK_{name.upper()}, .tools/bin or PATH)",
+            raise MonstackError.single(f"{name} not found (--{name}, {tools.env_var(name)}, .tools/bin or PATH)",
                                        check="drill", exit_code=EXIT_UNUSABLE,
                                        hint="run scripts/install-tools.sh")
     rules = {r.name: r for r in model.rules}
@@ -180,24 +180,11 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
     return DrillReport([results[n] for n in names], plan.notes, time.monotonic() - started)
 
 
-DEBIAN_TEMPLATES = Path("/usr/share/prometheus/alertmanager/default.tmpl")
-
-
 def _debian_templates(path: str, plan: rewrite.Plan) -> list[str]:
-    """Debian's Alertmanager reads its default templates from /usr/share/prometheus/alertmanager only. When the
-    binary is an unpacked package (.tools/root/usr/bin) and that file is absent, it runs in a private mount
-    namespace where the package's own usr/share is bound over /usr/share (nothing changes on the machine)."""
-    share = Path(path).resolve().parent.parent / "share"
-    if DEBIAN_TEMPLATES.exists() or not (share / "prometheus" / "alertmanager" / "default.tmpl").exists():
-        return [path]
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        raise MonstackError.single(f"{path} is Debian's Alertmanager, which needs {DEBIAN_TEMPLATES}; it is absent "
-                                   "and `unshare` (util-linux) is not available to provide it", check="drill",
-                                   exit_code=EXIT_UNUSABLE)
-    plan.notes.append(f"alertmanager runs under `unshare -rm` with {share} bound over /usr/share (Debian's "
-                      "default templates)")
-    return [unshare, "-rm", "sh", "-c", f'mount --bind "{share}" /usr/share && exec "$0" "$@"', path]
+    argv, note = alertmanager_argv(path)
+    if note:
+        plan.notes.append(note)
+    return argv
 
 
 def _write(files: dict[str, bytes], tmp: Path, plan: rewrite.Plan) -> dict[str, bool]:

@@ -7,6 +7,7 @@ by `signals_as_exceptions`) terminates every process group it started, then kill
 from __future__ import annotations
 
 import contextlib
+import shutil
 import os
 import signal
 import socket
@@ -18,6 +19,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EXIT_UNUSABLE, MonstackError
+
+
+DEBIAN_TEMPLATES = Path("/usr/share/prometheus/alertmanager/default.tmpl")
+
+
+def alertmanager_argv(path: str) -> tuple[list[str], str | None]:
+    """How to start the Alertmanager at `path`, and a note when it needs a wrapper.
+
+    Debian's Alertmanager reads its default templates from /usr/share/prometheus/alertmanager only. When the
+    binary is an unpacked package (.tools/root/usr/bin) and that file is absent, it runs in a private mount
+    namespace where the package's own usr/share is bound over /usr/share (nothing changes on the machine)."""
+    share = Path(path).resolve().parent.parent / "share"
+    if DEBIAN_TEMPLATES.exists() or not (share / "prometheus" / "alertmanager" / "default.tmpl").exists():
+        return [path], None
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise MonstackError.single(f"{path} is Debian's Alertmanager, which needs {DEBIAN_TEMPLATES}; it is absent "
+                                   "and `unshare` (util-linux) is not available to provide it", check="drill",
+                                   exit_code=EXIT_UNUSABLE)
+    note = f"alertmanager runs under `unshare -rm` with {share} bound over /usr/share (Debian's default templates)"
+    return [unshare, "-rm", "sh", "-c", f'mount --bind "{share}" /usr/share && exec "$0" "$@"', path], note
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from ..exporters import KINDS
 from ..model import Model, Rule
 from ..promql import WINDOWED, Context, window_of
 from ..spec.models import Alert
@@ -57,8 +58,6 @@ def _timing(alert: Alert, rule: Rule, model: Model, ctx: Context) -> Timing:
 
 def _down(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     target = next(t for t in labeler.model.spec.targets if t.name == body.target)
-    from ..exporters import KINDS  # noqa: PLC0415
-
     metric = "up" if body.check == "scrape" else KINDS[target.kind].up_metric
     labels = labeler.satisfying(Selector(metric, (("job", "=", body.target),)))
 

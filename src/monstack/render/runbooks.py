@@ -4,15 +4,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..model import Model, Rule
+from ..panels import split_comparison
 from ..spec.models import Alert
 from .common import Stamp
 
 FOLDER = "runbooks"
-COMPARISON = re.compile(r" (>|<|==) \S+$")
 
 
 @dataclass(frozen=True)
@@ -136,9 +135,9 @@ def threshold_words(alert: Alert) -> str:
 
 def first_checks(alert: Alert, rule: Rule) -> list[Check]:
     checks = []
-    if alert.when is not None and alert.when.kind != "always":
-        current = COMPARISON.sub("", rule.expr)
-        checks.append(Check("See the measured value now (the alert's expression without its threshold):", current))
+    split = split_comparison(rule.expr) if alert.when is not None else None
+    if split is not None:
+        checks.append(Check("See the measured value now (the alert's expression without its threshold):", split[0]))
     if alert.when is not None and alert.when.kind in ("down", "availability"):
         target = alert.when.body.target
         checks.append(Check(f"Is the target scraped, and since when is it down? (Prometheus > Status > Targets, "

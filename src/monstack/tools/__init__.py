@@ -68,7 +68,7 @@ def _candidates(name: str, explicit: str | None):
     names = KNOWN[name][0]
     if explicit:
         yield explicit, "flag"
-    env = os.environ.get("MONSTACK_" + name.upper().replace("-", "_"))
+    env = os.environ.get(env_var(name))
     if env:
         yield env, "env"
     for folder in _tools_dirs():
@@ -79,6 +79,11 @@ def _candidates(name: str, explicit: str | None):
         found = shutil.which(n)
         if found:
             yield found, "PATH"
+
+
+def env_var(name: str) -> str:
+    """The environment variable naming a tool's path: MONSTACK_PROMTOOL, MONSTACK_DOCKER_COMPOSE, ..."""
+    return "MONSTACK_" + name.upper().replace("-", "_")
 
 
 def find(name: str, explicit: str | None = None) -> Tool | None:
