@@ -62,7 +62,7 @@ def test_schema_accepts_the_starter_spec(schema, tmp_path, cli):
     (lambda d: d.update(colour="blue"), "(root)"),
     (lambda d: d["alerts"][0].update(severity="urgent"), "alerts.0.severity"),
     (lambda d: d["alerts"][0].update(for_="5m"), "alerts.0"),  # the Python name is not a spec key
-    (lambda d: d["targets"][0].update(kind="mysql"), "targets.0.kind"),
+    (lambda d: d["targets"][0].update(kind="My SQL"), "targets.0.kind"),
 ])
 def test_schema_rejects_what_validate_rejects(schema, edit, where):
     document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))

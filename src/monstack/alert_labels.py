@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .exporters import KINDS, SCRAPE_METRICS
+from .exporters import SCRAPE_METRICS
 
 if TYPE_CHECKING:
     from .model import Model
@@ -102,7 +102,7 @@ class _Catalogue:
                     self.declared[metric.name] = labels | {"quantile"}
             else:
                 self.declared[metric.name] = labels
-        self.exporters = frozenset().union(*(KINDS[job.kind].metrics for job in model.jobs)) if model.jobs \
+        self.exporters = frozenset().union(*(job.catalog.metrics for job in model.jobs)) if model.jobs \
             else frozenset()
 
     def expression(self, expr: str) -> Carried | None:

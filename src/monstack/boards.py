@@ -192,7 +192,7 @@ def _alerts_board(model: Model) -> Board:
                   query=Query('count(ALERTS{alertstate="firing", severity!="none"}) or vector(0)', "firing"),
                   unit="short", threshold=Threshold(1, red_above=True),
                   description="Alerts firing now (the Watchdog, severity none, left out).")
-    status = (firing, *(target_view(job.name, job.kind) for job in model.jobs))
+    status = (firing, *(target_view(job) for job in model.jobs))
     groups: dict[str, list[View]] = {}
     for rule in sorted(model.rules, key=lambda r: r.index):
         alert = model.spec.alerts[rule.index]

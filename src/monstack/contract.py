@@ -22,7 +22,6 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from .errors import EXIT_UNUSABLE, MonstackError
-from .exporters import KINDS
 from .lint import BUILTIN
 from .model import Model
 
@@ -96,7 +95,7 @@ def _owners(model: Model) -> dict[str, str]:
     """metric name -> the job expected to expose it (declared metrics, then the exporters' catalogs)."""
     owners: dict[str, str] = {}
     for job in model.jobs:
-        for name in KINDS[job.kind].metrics:
+        for name in job.catalog.metrics:
             owners.setdefault(name, job.name)
     for metric in model.spec.metrics:
         names = [metric.name]

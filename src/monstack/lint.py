@@ -12,7 +12,7 @@ import difflib
 import re
 
 from .errors import Diagnostic
-from .exporters import KINDS, LABELS, SCRAPE_METRICS
+from .exporters import SCRAPE_METRICS
 from .load import Source
 from .model import Model
 
@@ -56,7 +56,7 @@ def lint(model: Model, source: Source) -> list[Diagnostic]:
 def known_metrics(model: Model) -> set[str]:
     names = set(SCRAPE_METRICS | BUILTIN)
     for job in model.jobs:
-        names |= KINDS[job.kind].metrics
+        names |= job.catalog.metrics
     for metric in model.spec.metrics:
         if metric.type in ("histogram", "summary"):
             names |= {f"{metric.name}_sum", f"{metric.name}_count"}
@@ -100,7 +100,8 @@ def _grouping_labels(model: Model, condition, path: tuple, source: Source, promq
         if metric is not None:
             carried, severity, origin = set(metric.labels), "error", f"metrics: {metric.name} declares"
         else:
-            carried = next((set(v) for k, v in LABELS.items() if name.startswith(k)), None)
+            carried = next((set(labels) for job in model.jobs
+                            if (labels := job.catalog.labels(name)) is not None), None)
             if carried is None:
                 continue
             severity, origin = "warning", f"{name} (its exporter) carries"

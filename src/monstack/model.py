@@ -7,11 +7,13 @@ at the spec line; all of them are raised together.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from . import promql
 from .errors import Diagnostic
-from .exporters import KINDS
+from .exporters import KINDS, SCRAPE_METRICS, Kind, from_spec, series_names
 from .load import Source
 from .spec.models import Alert, Spec, Target
 from .routing_checks import check_routing
@@ -19,15 +21,56 @@ from .spec.units import Duration
 
 
 @dataclass(frozen=True)
+class Instance:
+    """A static target: an address Prometheus scrapes, or the thing a multi-target exporter is asked about."""
+
+    address: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Job:
+    """One scrape job as prometheus.yml has it: where its instances are, and what its series are labelled."""
+
     name: str
     kind: str
-    address: str  # what Prometheus scrapes
+    catalog: Kind  # what the kind is: exporter, up gauge, metric families
+    instances: tuple[Instance, ...]  # static targets: scraped addresses, or the probed things of a multi-target job
     metrics_path: str
     scheme: str
     scrape_interval: Duration | None
     scrape_timeout: Duration | None
     labels: dict[str, str]
+    target: Target | None = None  # the spec's target (auth, discovery, relabelling)
+    exporter: str | None = None  # multi-target: the exporter Prometheus connects to for every probe
+    params: dict[str, list[str]] = field(default_factory=dict)
+    honor_labels: bool = False
+    pushed_jobs: tuple[str, ...] = ()
+
+    @property
+    def discovery(self):
+        return self.target.discovery if self.target is not None else None
+
+    @property
+    def address(self) -> str:
+        """One address Prometheus connects to (the first instance, the exporter of probes, or an example)."""
+        if self.exporter is not None:
+            return self.exporter
+        if self.instances:
+            return self.instances[0].address
+        return f"{self.catalog.service}:{self.catalog.port}"  # discovered: an example of what SD returns
+
+    @property
+    def instance_values(self) -> tuple[str, ...]:
+        """The `instance` label of this job's series: the address, an instance's own label, the probed thing."""
+        if not self.instances:
+            return (self.address,)
+        return tuple(i.labels.get("instance", i.address) for i in self.instances)
+
+    @property
+    def job_values(self) -> tuple[str, ...]:
+        """The `job` label of the series this job stores: its name, and the pushed jobs it honours."""
+        return (self.name, *self.pushed_jobs) if self.honor_labels else (self.name,)
 
 
 @dataclass(frozen=True)
@@ -52,6 +95,23 @@ class Model:
     external_labels: dict[str, str]
     alertmanagers: tuple[str, ...]
     groups: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+    kinds: Mapping[str, Kind] = field(default_factory=dict)  # the catalogue and the spec's own `exporters:`
+
+    def job(self, name: str) -> Job | None:
+        return next((job for job in self.jobs if job.name == name), None)
+
+    def served(self, job: Job) -> frozenset[str]:
+        """The series names `job`'s scrapes store: its exporter's, the metrics declared for it (for the
+        application, those declared without a target too) and those every scrape adds."""
+        names = set(SCRAPE_METRICS | job.catalog.metrics)
+        for metric in self.spec.metrics:
+            if metric.target == job.name or (metric.target is None and job.catalog.declared):
+                names |= set(series_names(metric.name, metric.type))
+        return frozenset(names)
+
+    def producers(self, job_value: str) -> list[Job]:
+        """The jobs whose series carry `job="<job_value>"` (a Pushgateway's pushed jobs included)."""
+        return [job for job in self.jobs if job_value in job.job_values]
 
 
 def with_dashboard_links(model: Model, links: dict[str, str]) -> Model:
@@ -66,13 +126,40 @@ def with_dashboard_links(model: Model, links: dict[str, str]) -> Model:
     return replace(model, rules=rules, groups=groups)
 
 
-def scrape_address(target: Target) -> str:
-    kind = KINDS[target.kind]
-    if target.kind in ("app", "custom"):
+def scrape_address(target: Target, kind: Kind) -> str:
+    """The address Prometheus connects to for a single-instance target (the exporter of a probe job)."""
+    if kind.declared:
         return target.address  # type: ignore[return-value]  # required for these kinds by the spec
-    if kind.exporter is None:  # prometheus, alertmanager: they serve their own metrics
+    if kind.exporter is None:  # prometheus, alertmanager, pushgateway, rabbitmq: they serve their own metrics
         return target.address or f"{kind.service}:{kind.port}"
     return target.exporter or f"{kind.service}:{kind.port}"
+
+
+def _job(target: Target, kind: Kind) -> Job:
+    params = {key: list(values) for key, values in sorted(target.params.items())}
+    exporter = None
+    metrics_path = target.metrics_path
+    multi = kind.multi_target is not None and kind.exporter is not None
+    if multi and (target.probe is not None or (target.discovery is not None and target.kind == "probe")):
+        exporter = target.exporter or f"{kind.service}:{kind.port}"
+        metrics_path = metrics_path or kind.multi_target.path  # type: ignore[union-attr]  # checked by _targets
+        if target.module:
+            params.setdefault("module" if target.kind == "probe" else "auth_module", [target.module])
+        elif target.kind == "probe":
+            params.setdefault("module", ["http_2xx"])
+        instances = tuple(Instance(address=p) for p in target.probe or ())
+    elif target.probe is not None:  # no multi-target mode: refused by checks.scrape
+        instances = ()
+    elif target.instances is not None:
+        instances = tuple(Instance(i.address, dict(i.labels)) for i in target.instances)
+    elif target.discovery is not None:
+        instances = ()
+    else:
+        instances = (Instance(address=scrape_address(target, kind)),)
+    honor = target.honor_labels if target.honor_labels is not None else kind.honor_labels
+    return Job(target.name, target.kind, kind, instances, metrics_path or "/metrics", target.scheme,
+               target.scrape_interval, target.scrape_timeout, dict(target.labels), target, exporter, params,
+               honor, tuple(target.pushed_jobs))
 
 
 def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
@@ -83,6 +170,8 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
     problems += _duplicates(source, "alerts", [a.name for a in spec.alerts], "alert")
     problems += _duplicates(source, ("routing", "receivers"), [r.name for r in spec.routing.receivers], "receiver")
     targets = {t.name: t for t in spec.targets}
+    kinds, found = target_kinds(spec, source)
+    problems += found
     for i, target in enumerate(spec.targets):
         interval = target.scrape_interval or spec.defaults.scrape_interval
         if target.scrape_timeout is not None and target.scrape_timeout > interval:
@@ -93,9 +182,15 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
         if metric.target is not None and metric.target not in targets:
             problems.append(source.diagnostic(("metrics", i, "target"), f"unknown target {metric.target!r}",
                                               check="model", hint=f"targets: {', '.join(sorted(targets))}"))
+        owner = targets.get(metric.target) if metric.target else None
+        own = owner is None or (owner.kind in kinds and kinds[owner.kind].declared)
+        if metric.type == "counter" and own and not metric.name.endswith("_total"):
+            # the application's own counters (prometheus_client appends _total); exporters publish what they do
+            problems.append(source.diagnostic(("metrics", i, "name"), f"counter {metric.name!r} should end in _total "
+                                              "(OpenMetrics and Prometheus 3 convention)", check="model"))
     problems += _cadence_checks(spec, source)
 
-    ctx = promql.Context(targets=targets, scrape_interval=spec.defaults.scrape_interval)
+    ctx = promql.Context(targets=targets, scrape_interval=spec.defaults.scrape_interval, kinds=kinds)
     rules = []
     for i, alert in enumerate(spec.alerts):
         try:
@@ -110,19 +205,42 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
     groups: dict[str, list[Rule]] = {}
     for rule in rules:
         groups.setdefault(rule.group, []).append(rule)
-    managers = tuple(scrape_address(t) for t in spec.targets if t.kind == "alertmanager") or ("alertmanager:9093",)
+    jobs = tuple(_job(t, kinds[t.kind]) for t in spec.targets if t.kind in kinds)
+    managers = tuple(a for job in jobs if job.kind == "alertmanager" for a in (i.address for i in job.instances)) \
+        or ("alertmanager:9093",)
     model = Model(
         spec=spec, file=source.file,
-        jobs=tuple(Job(t.name, t.kind, scrape_address(t), t.metrics_path, t.scheme, t.scrape_interval,
-                       t.scrape_timeout, dict(t.labels)) for t in spec.targets),
+        jobs=jobs,
         rules=tuple(rules),
         external_labels={"project": spec.project.name, "environment": spec.project.environment,
                          **spec.project.labels},
         alertmanagers=managers,
         groups={name: tuple(group) for name, group in sorted(groups.items())},
+        kinds=kinds,
     )
     problems += check_routing(model, source)  # receivers, routes, labels, inhibitions: routing_checks.py
     return model, problems
+
+
+def target_kinds(spec: Spec, source: Source) -> tuple[dict[str, Kind], list[Diagnostic]]:
+    """The kinds targets may name (the catalogue and the spec's `exporters:`), and every unknown or clashing one."""
+    kinds = dict(KINDS)
+    problems = []
+    for i, exporter in enumerate(spec.exporters):
+        if exporter.kind in kinds:
+            problems.append(source.diagnostic(("exporters", i, "kind"), f"kind {exporter.kind!r} is "
+                                              f"{'already described' if exporter.kind not in KINDS else 'built in'}",
+                                              check="model", hint="give your exporter another kind name"))
+        else:
+            kinds[exporter.kind] = from_spec(exporter)
+    for i, target in enumerate(spec.targets):
+        if target.kind not in kinds:
+            close = difflib.get_close_matches(target.kind, sorted(kinds), n=1, cutoff=0.6)
+            problems.append(source.diagnostic(
+                ("targets", i, "kind"), f"unknown target kind {target.kind!r} (kinds: {', '.join(sorted(kinds))})",
+                check="model", hint=f"did you mean {close[0]!r}?" if close else
+                "describe an exporter monstack does not know under `exporters:` (kind, port, up, metrics)"))
+    return kinds, problems
 
 
 def _rule(alert: Alert, index: int, ctx: promql.Context, runbooks: str) -> Rule:

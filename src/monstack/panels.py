@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .exporters import KINDS
 from .model import Model, Rule
 from .spec.dashboards import Panel
 from .spec.units import Quantity, promql_number
@@ -178,11 +177,11 @@ def _target_view(model: Model, panel: Panel) -> View:
     if job is None:
         raise PanelError(f"unknown target {panel.target!r}", "target", _close(panel.target, [j.name for j in
                                                                                             model.jobs]))
-    return target_view(job.name, job.kind)
+    return target_view(job)
 
 
-def target_view(name: str, kind: str) -> View:
-    metric = KINDS[kind].up_metric
+def target_view(job) -> View:
+    name, metric = job.name, job.catalog.up_metric
     what = "Prometheus scrapes it" if metric == "up" else f"its exporter reaches it ({metric})"
     return View(title=f"{name} up", type="stat", query=Query(f'{metric}{{job="{name}"}}', "{{instance}}"),
                 unit="none", threshold=Threshold(1, red_above=False), updown=True,

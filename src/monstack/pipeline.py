@@ -40,6 +40,7 @@ def stamp_path(path: Path) -> str:
 
 def resolve(spec_path: Path) -> Resolved:
     from . import lint, model  # noqa: PLC0415
+    from .checks import scrape  # noqa: PLC0415
     from .render import compose  # noqa: PLC0415
     from .spec.parse import parse  # noqa: PLC0415
 
@@ -48,6 +49,7 @@ def resolve(spec_path: Path) -> Resolved:
     built, problems = model.build(spec, source)
     problems += lint.lint(built, source)
     problems += compose.check(built, source)
+    problems += scrape.check(built, source)
     if errors_only(problems):
         raise MonstackError(problems)
     from .boards import alert_links  # noqa: PLC0415

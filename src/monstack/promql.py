@@ -12,10 +12,11 @@ Rules of the house (each one a defect of the guide, see GUIDE-DEFECTS.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .exporters import KINDS
+from .exporters import KINDS, Kind
 from .spec.conditions import Condition
 from .spec.models import Target
 from .spec.units import Duration, Quantity, promql_number
@@ -54,6 +55,7 @@ class ConditionError(ValueError):
 class Context:
     targets: dict[str, Target]
     scrape_interval: Duration
+    kinds: Mapping[str, Kind] = field(default_factory=lambda: KINDS)  # with the spec's own `exporters:`
 
 
 def le_value(bound: float) -> str:
@@ -138,7 +140,8 @@ def _job_selector(target_name: str, ctx: Context, metric: str) -> str:
 
 def _down(body, op, threshold, every, ctx: Context) -> str:
     target = ctx.targets.get(body.target)
-    metric = "up" if body.check == "scrape" or target is None else KINDS[target.kind].up_metric
+    kind = ctx.kinds.get(target.kind) if target is not None else None
+    metric = "up" if body.check == "scrape" or kind is None else kind.up_metric
     return f"{_job_selector(body.target, ctx, metric)} == 0"
 
 

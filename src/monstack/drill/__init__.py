@@ -26,7 +26,7 @@ from . import drivers as drv
 from . import rewrite
 from .processes import Daemons, alertmanager_argv, free_port, signals_as_exceptions
 from .sink import Sink
-from .standin import StandIn
+from .standin import Pushed, StandIn
 
 WAVE_TIMEOUT = 45.0
 TOTAL_TIMEOUT = 110.0
@@ -142,6 +142,8 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
         with signals_as_exceptions(), Sink() as sink, Daemons() as daemons:
             jobs = [j.name for j in model.jobs if j.name not in ("prometheus", "alertmanager")]
             standins = {job: StandIn(job, free_port()) for job in jobs}
+            views = {**standins, **{pushed: Pushed(standins[job.name], pushed) for job in model.jobs
+                                    if job.honor_labels and job.name in standins for pushed in job.pushed_jobs}}
             plan = rewrite.Plan(tmp, list(drivers), free_port(), free_port(),
                                 {j: s.port for j, s in standins.items()}, sink.url,
                                 {ref.path for ref in secret_refs(model)})
@@ -149,7 +151,7 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
             if _tmp_hook:
                 _tmp_hook(tmp)
             for d in drivers.values():
-                d.baseline(standins)
+                d.baseline(views)
             for s in standins.values():
                 s.start()
             try:
@@ -169,7 +171,7 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
                         for n in wave:
                             results[n].failed, results[n].reason = "fire", "not run: the drill's time was up"
                         continue
-                    _drill_wave(wave, drivers, results, standins, sink, prom, am, send_resolved, plan.channels,
+                    _drill_wave(wave, drivers, results, views, sink, prom, am, send_resolved, plan.channels,
                                 min(wave_timeout, left), progress)
             finally:
                 for s in standins.values():

@@ -76,11 +76,25 @@ def prometheus(text: bytes, plan: Plan) -> bytes:
             name, plan.standins.get(name))
         job["scheme"] = "http"
         job["metrics_path"] = "/metrics"
-        for static in job.get("static_configs", []):
-            static["targets"] = [f"127.0.0.1:{port}"]
-    plan.notes.append("prometheus.yml: scrape/evaluation interval 1s; targets -> loopback stand-ins "
-                      "(jobs prometheus/alertmanager -> the drill's daemons); alertmanager -> the drill's")
+        _to_standin(job, port)
+    plan.notes.append("prometheus.yml: scrape/evaluation interval 1s; targets -> loopback stand-ins, one per job "
+                      "(jobs prometheus/alertmanager -> the drill's daemons; discovery, probes' relabelling, "
+                      "credentials and TLS dropped); alertmanager -> the drill's")
     return yaml.safe_dump(config, sort_keys=False).encode()
+
+
+def _to_standin(job: dict, port) -> None:
+    """One static target, the job's stand-in, with the labels the job gives its series (static or relabelled)."""
+    labels = dict((job.get("static_configs") or [{}])[0].get("labels") or {})
+    for relabel in job.get("relabel_configs") or ():
+        target = relabel.get("target_label", "")
+        if "source_labels" not in relabel and "replacement" in relabel and not target.startswith("__"):
+            labels[target] = relabel["replacement"]  # a discovered job's own labels
+    for key in [k for k in job if k.endswith("_sd_configs")] + ["relabel_configs", "metric_relabel_configs",
+                                                                 "params", "basic_auth", "authorization",
+                                                                 "tls_config", "static_configs"]:
+        job.pop(key, None)
+    job["static_configs"] = [{"targets": [f"127.0.0.1:{port}"], **({"labels": labels} if labels else {})}]
 
 
 def rules(text: bytes, plan: Plan) -> bytes | None:

@@ -152,3 +152,28 @@ class StandIn:
         self.server.shutdown()
         self.server.server_close()
         self.server = None
+
+
+class Pushed:
+    """A job pushed to a Pushgateway's stand-in: its series carry their own `job` label, which the gateway's scrape
+    keeps (honor_labels). Drivers use it like a StandIn; the gateway's stand-in is the one started and stopped."""
+
+    def __init__(self, gateway: "StandIn", job: str) -> None:
+        self.gateway, self.job = gateway, job
+        self.series = _Labelled(gateway.series, {"job": job})
+
+    def __getattr__(self, name: str):
+        return getattr(self.gateway, name)
+
+
+class _Labelled:
+    SETTERS = frozenset({"set_gauge", "set_rate", "set_latency", "set_observations"})
+
+    def __init__(self, series: Series, extra: dict[str, str]) -> None:
+        self._series, self._extra = series, extra
+
+    def __getattr__(self, name: str):
+        method = getattr(self._series, name)
+        if name not in self.SETTERS:
+            return method
+        return lambda metric, labels, *args, **kwargs: method(metric, {**labels, **self._extra}, *args, **kwargs)

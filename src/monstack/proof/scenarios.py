@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-from ..exporters import KINDS
 from ..model import Model, Rule
 from ..promql import WINDOWED, Context, window_of
 from ..spec.models import Alert
@@ -23,7 +22,8 @@ from .series import Labeler, Selector, Series, Untestable, bucket_labels
 def cases_for(alert: Alert, rule: Rule, model: Model) -> list[Case]:
     """Every generated case of a typed alert; raises Untestable when the condition cannot be exercised."""
     kind = alert.when.kind
-    ctx = Context(targets={t.name: t for t in model.spec.targets}, scrape_interval=model.spec.defaults.scrape_interval)
+    ctx = Context(targets={t.name: t for t in model.spec.targets}, scrape_interval=model.spec.defaults.scrape_interval,
+                  kinds=model.kinds)
     timing = _timing(alert, rule, model, ctx)
     threshold = alert.above or alert.below
     op = ">" if alert.above is not None else "<"
@@ -58,7 +58,7 @@ def _timing(alert: Alert, rule: Rule, model: Model, ctx: Context) -> Timing:
 
 def _down(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     target = next(t for t in labeler.model.spec.targets if t.name == body.target)
-    metric = "up" if body.check == "scrape" else KINDS[target.kind].up_metric
+    metric = "up" if body.check == "scrape" else labeler.model.kinds[target.kind].up_metric
     labels = labeler.satisfying(Selector(metric, (("job", "=", body.target),)))
 
     def build(level, n):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..exporters import KINDS, LABELS
 from ..model import Model
 from ..promql import le_value
 
@@ -118,23 +117,33 @@ class Labeler:
         self.jobs = {job.name: job for job in model.jobs}
 
     def origin(self, metric: str, selector: Selector) -> dict[str, str]:
-        """`job` and `instance` of the target that exposes `metric` (a `job` matcher in the selector wins)."""
-        job = next((v for label, op, v in selector.matchers if label == "job" and op == "="), None)
-        if job is None:
-            job = self._job_of(metric)
-        if job is None or job not in self.jobs:
-            return {"job": job or "app", "instance": "app:8000"}
-        return {"job": job, "instance": self.jobs[job].address}
+        """`job` and `instance` as Prometheus stores them for the target that exposes `metric` (a `job` matcher in
+        the selector wins): the job's first instance, or for a job pushed to a Pushgateway (honor_labels), the
+        pushed job without an instance (the gateway's empty `instance` label is no label)."""
+        value = next((v for label, op, v in selector.matchers if label == "job" and op == "="), None)
+        if value is None:
+            value = self._job_of(metric)
+        producers = self.model.producers(value) if value is not None else []
+        if not producers:
+            return {"job": value or "app", "instance": "app:8000"}
+        job = producers[0]
+        if value != job.name:  # pushed
+            return {"job": value}
+        return {"job": value, "instance": job.instance_values[0]}
 
     def _job_of(self, metric: str) -> str | None:
+        """The `job` label value of the series `metric`: its declared target's (a pushed job's, for a
+        Pushgateway), else the first job whose exporter serves it, else the application's."""
         base = re.sub(r"_(bucket|sum|count)$", "", metric)
         for declared in self.model.spec.metrics:
             if declared.name in (metric, base) and declared.target:
-                return declared.target
+                job = self.jobs.get(declared.target)
+                return job.pushed_jobs[0] if job is not None and job.honor_labels and job.pushed_jobs \
+                    else declared.target
         for job in self.model.jobs:
-            if metric in KINDS[job.kind].metrics:
+            if metric in job.catalog.metrics:
                 return job.name
-        return next((j.name for j in self.model.jobs if j.kind in ("app", "custom")), None)
+        return next((j.name for j in self.model.jobs if j.catalog.declared), None)
 
     def usual_labels(self, metric: str) -> tuple[str, ...]:
         """The labels a metric carries besides job and instance: declared, or known of its exporter."""
@@ -142,7 +151,8 @@ class Labeler:
         for declared in self.model.spec.metrics:
             if declared.name in (metric, base):
                 return tuple(declared.labels)
-        return next((labels for prefix, labels in LABELS.items() if metric.startswith(prefix)), ())
+        family = next((f for job in self.model.jobs if (f := job.catalog.family(metric)) is not None), None)
+        return family.labels if family is not None else ()
 
     def satisfying(self, selector: Selector, extra: dict[str, str] | None = None,
                    keep: tuple[str, ...] = ()) -> dict[str, str]:

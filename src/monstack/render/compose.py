@@ -1,6 +1,6 @@
 """docker-compose.yml: Prometheus, Alertmanager, Grafana and one exporter per exporter target, on one network.
 
-The service names are the hosts prometheus.yml scrapes (`model.scrape_address`), and each exporter is told to
+The service names are the hosts prometheus.yml scrapes (`Job.address`), and each exporter is told to
 listen on the port scraped there. Only the three UIs are published, on `deployment.bind_address`. Secrets are
 compose `secrets:` fed by an environment variable or a host file and mounted where the program reads them
 (`SecretRef.path`); the file holds no value. The application and the services it watches (`address` of the
@@ -17,9 +17,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from ..errors import Diagnostic
-from ..exporters import KINDS
 from ..load import Source
-from ..model import Model, scrape_address
+from ..model import Model
 from ..spec.routing import SecretRef
 from .alertmanager import secret_refs
 from .common import Stamp, dump_yaml
@@ -87,16 +86,33 @@ def split(address: str) -> tuple[str, int]:
 def watched(target) -> str | None:
     if target.kind == "node":
         return None
-    return target.address or DEFAULT_WATCHED[target.kind]
+    return target.address or DEFAULT_WATCHED.get(target.kind)
+
+
+RUNNABLE = frozenset(DESCRIPTION)  # the exporter kinds this stack knows how to run
+
+
+def _stack_targets(model: Model):
+    """(target, job) of every target whose exporter the stack runs: a known exporter kind at one address
+    (instances and discovered targets are the user's own exporters, on their hosts)."""
+    for target in model.spec.targets:
+        job = model.job(target.name)
+        if job is not None and target.where is None:
+            yield target, job
+
+
+def scraped(model: Model, target) -> str:
+    job = model.job(target.name)
+    return job.address if job is not None else target.exporter or target.address or "app:8000"
 
 
 def exporters(model: Model) -> list[Exporter]:
     """The exporter services, one per distinct scraped host (targets sharing one are merged), sorted by name."""
     found: dict[str, Exporter] = {}
-    for target in model.spec.targets:
-        if KINDS[target.kind].exporter is None:
+    for target, job in _stack_targets(model):
+        if job.catalog.exporter is None or target.kind not in RUNNABLE:
             continue
-        host, port = split(scrape_address(target))
+        host, port = split(job.address)
         if host in CORE:
             continue  # refused by check()
         known = found.get(host)
@@ -111,14 +127,15 @@ def own_services(model: Model) -> list[tuple[str, str, str]]:
     """(address, target, role) of what the user runs and the stack only reaches: apps, watched services,
     and a Prometheus or Alertmanager that is not the stack's own."""
     out = []
-    for target in model.spec.targets:
-        kind = KINDS[target.kind]
-        if target.kind in ("app", "custom"):
-            out.append((target.address, target.name, "scraped by Prometheus"))
-        elif kind.exporter is not None and watched(target):
-            out.append((watched(target), target.name, f"watched by {split(scrape_address(target))[0]}"))
-        elif kind.exporter is None and split(scrape_address(target))[0] not in CORE:
-            out.append((scrape_address(target), target.name, "scraped by Prometheus"))
+    for job in model.jobs:
+        target, kind = job.target, job.catalog
+        addresses = [i.address for i in job.instances] if job.exporter is None else []
+        if kind.declared or kind.exporter is None or target.where is not None or target.kind not in RUNNABLE:
+            out += [(a, job.name, "scraped by Prometheus") for a in addresses if split(a)[0] not in CORE]
+        elif watched(target):
+            out.append((watched(target), job.name, f"watched by {split(job.address)[0]}"))
+        if job.exporter is not None:
+            out.append((job.exporter, job.name, "asked by Prometheus about each probe"))
     return sorted(set(out))
 
 
@@ -128,6 +145,10 @@ def _wanted(model: Model) -> list[tuple[SecretRef, str, str]]:
     wanted: list[tuple[SecretRef, str, str]] = [
         (ref, "alertmanager", "a receiver credential in alertmanager.yml") for ref in secret_refs(model)]
     wanted.append((deployment.grafana.admin_password, "grafana", "the Grafana admin password"))
+    for job in model.jobs:
+        auth = job.target.basic_auth.password if job.target.basic_auth else job.target.bearer_token
+        if auth is not None:
+            wanted.append((auth, "prometheus", f"the scrape credential of job {job.name}"))
     for exporter in exporters(model):
         if exporter.kind == "postgres" and deployment.postgres.password:
             wanted.append((deployment.postgres.password, exporter.service,
@@ -317,8 +338,11 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     first: dict[str, tuple[int, object]] = {}
     for i, target in enumerate(model.spec.targets):
-        kind = KINDS[target.kind]
-        host, port = split(scrape_address(target))
+        job = model.job(target.name)
+        if job is None or target.where is not None or (job.catalog.exporter is not None and target.kind not in RUNNABLE):
+            continue  # the user's own exporters
+        kind = job.catalog
+        host, port = split(job.address)
         where = ("targets", i, "exporter" if target.exporter else "address" if target.address else "name")
         if kind.exporter is None:  # serves its own metrics: the stack's prometheus/alertmanager, or the user's app
             if target.kind in CORE and host == target.kind and port != kind.port:
@@ -338,7 +362,7 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
             first[host] = (i, target)
             continue
         j, other = first[host]
-        same = (other.kind, watched(other), split(scrape_address(other))[1]) == (target.kind, watched(target), port)
+        same = (other.kind, watched(other), split(scraped(model, other))[1]) == (target.kind, watched(target), port)
         if not same:
             out.append(source.diagnostic(
                 where, f"exporter {host} is already the {other.kind} exporter of target {other.name!r} "

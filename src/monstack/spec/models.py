@@ -7,9 +7,9 @@ where every problem can be reported at once with its position.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from .base import Strict
 from .conditions import Condition
@@ -17,24 +17,10 @@ from .proof import Runbook, TestCase
 from .dashboards import Dashboard
 from .deployment import Deployment
 from .routing import Routing
+from .targets import ADDRESS_RE, JOB_RE, METRIC_RE, NAME_RE, Exporter, LabelName, Labels, Target
 from .units import DurationField, QuantityField
 
-NAME_RE = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-METRIC_RE = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
-JOB_RE = r"^[a-zA-Z_][a-zA-Z0-9_-]*$"
-ADDRESS_RE = r"^[A-Za-z0-9._-]+:\d{1,5}$"
-
-LabelName = Annotated[str, Field(pattern=NAME_RE)]
-
-
-def _reserved_labels(labels: dict[str, str]) -> dict[str, str]:
-    for key in labels:
-        if key.startswith("__"):
-            raise ValueError(f"label {key!r}: names starting with __ are reserved for Prometheus")
-    return labels
-
-
-Labels = Annotated[dict[LabelName, str], AfterValidator(_reserved_labels)]
+__all__ = ["ADDRESS_RE", "JOB_RE", "Alert", "Defaults", "Metric", "Project", "Spec", "Target"]
 
 
 class Project(Strict):
@@ -64,30 +50,6 @@ class Defaults(Strict):
         return self
 
 
-TargetKind = Literal["app", "node", "postgres", "redis", "celery", "prometheus", "alertmanager", "custom"]
-
-
-class Target(Strict):
-    name: str = Field(pattern=JOB_RE, description="the scrape job name (`job` label)")
-    kind: TargetKind
-    address: str | None = Field(None, pattern=ADDRESS_RE, description=(
-        "host:port of the watched service. For app/custom targets it is what Prometheus scrapes; for exporter "
-        "kinds (postgres, redis, celery) it is what the exporter connects to, never scraped directly"))
-    exporter: str | None = Field(None, pattern=ADDRESS_RE, description=(
-        "host:port of the exporter; default: the exporter's service name and standard port"))
-    metrics_path: str = Field("/metrics", pattern=r"^/")
-    scheme: Literal["http", "https"] = "http"
-    scrape_interval: DurationField | None = None
-    scrape_timeout: DurationField | None = None
-    labels: Labels = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _address_needed(self) -> "Target":
-        if self.kind in ("app", "custom") and self.address is None:
-            raise ValueError(f"a target of kind {self.kind} needs `address` (host:port that serves /metrics)")
-        return self
-
-
 class Metric(Strict):
     """A metric the application itself exposes (its contract with the monitoring)."""
 
@@ -105,8 +67,6 @@ class Metric(Strict):
                 raise ValueError("`buckets` is only for histograms")
             if not self.buckets or sorted(set(self.buckets)) != list(self.buckets):
                 raise ValueError("`buckets` must be a non-empty, strictly increasing list")
-        if self.type == "counter" and not self.name.endswith("_total"):
-            raise ValueError(f"counter {self.name!r} should end in _total (OpenMetrics and Prometheus 3 convention)")
         return self
 
 
@@ -159,6 +119,8 @@ class Spec(Strict):
     project: Project
     defaults: Defaults = Field(default_factory=Defaults)
     targets: list[Target] = Field(min_length=1)
+    exporters: list[Exporter] = Field(default_factory=list, description=(
+        "exporters monstack does not know, described once (port, up gauge, metrics) and used as a target `kind`"))
     metrics: list[Metric] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
     routing: Routing

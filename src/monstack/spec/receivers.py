@@ -65,6 +65,11 @@ _TOKEN_RE = re.compile(
     r"|//[^/@\s]+:[^/@\s]+@)", re.I)
 
 
+def carries_credential(text: str) -> bool:
+    """Whether a URL or address gives a credential away (a token host, a credential parameter, userinfo)."""
+    return _TOKEN_RE.search(text) is not None
+
+
 def plain_url(value: Any) -> Any:
     """A URL written in the spec: refused when it carries a credential, and it must be http(s)."""
     if isinstance(value, str):
