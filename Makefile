@@ -4,18 +4,19 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SPEC ?= specs/real-estate-scraper.yaml
-OUT ?= generated
+SPECS ?= specs/real-estate-scraper.yaml specs/checkout.yaml   # each generates into generated/<name>/
 
 .PHONY: run test setup tools contract-deps venv clean
 
 run: setup
-	$(BIN)/monstack generate $(SPEC) -o $(OUT)
-	$(BIN)/monstack validate $(SPEC) --require-tools
+	set -e; for spec in $(SPECS); do \
+	  $(BIN)/monstack generate $$spec -o generated/$$(basename $$spec .yaml); \
+	  $(BIN)/monstack validate $$spec --require-tools; done
 
 test: setup
-	$(BIN)/monstack generate $(SPEC) -o $(OUT) --check
-	$(BIN)/monstack test $(SPEC)
+	set -e; for spec in $(SPECS); do \
+	  $(BIN)/monstack generate $$spec -o generated/$$(basename $$spec .yaml) --check; \
+	  $(BIN)/monstack test $$spec; done
 	$(BIN)/pytest -q
 
 setup: venv tools

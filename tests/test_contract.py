@@ -106,7 +106,7 @@ def stack():
     if missing:
         pytest.skip("the contract suite needs (bash scripts/install-tools.sh --exporters; apt-get install "
                     "redis-server postgresql): " + ", ".join(missing))
-    generated = ROOT / "generated"
+    generated = ROOT / "generated" / "real-estate-scraper"
     started = time.monotonic()
     with Stack(generated) as running:
         api = contract.PrometheusAPI(running.prometheus_url)

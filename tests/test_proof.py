@@ -175,7 +175,7 @@ def test_a_waived_alert_passes_the_gate_and_says_why(cli, tmp_path, promtool):
 
 def test_generated_tests_run_with_plain_promtool(tmp_path, promtool, example):
     """No monstack needed: the committed tests/ folder next to the rules is a plain promtool suite."""
-    files = sorted((ROOT / "generated" / "prometheus" / "tests").glob("*.yml"))
+    files = sorted((ROOT / "generated" / "real-estate-scraper" / "prometheus" / "tests").glob("*.yml"))
     assert files
     proc = promtool.run("test", "rules", *[f.name for f in files], cwd=files[0].parent)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -10,7 +10,7 @@ from conftest import EXAMPLE, ROOT
 from monstack import pipeline
 from monstack.routes import expected_receivers
 
-GENERATED = ROOT / "generated"
+GENERATED = ROOT / "generated" / "real-estate-scraper"
 
 
 def rules_by_name() -> dict[str, dict]:

@@ -29,7 +29,7 @@ from conftest import EXAMPLE, ROOT
 from monstack import tools
 
 SEMANTICS = ROOT / "tests" / "data" / "semantics"
-RULES = ROOT / "generated" / "prometheus" / "rules"
+RULES = ROOT / "generated" / "real-estate-scraper" / "prometheus" / "rules"
 TEST_FILES = sorted(SEMANTICS.glob("*_test.yml"))
 # promtool's key for alert tests (singular, as in Prometheus' unit-testing docs).
 ALERT_TESTS = "alert_rule_test"

@@ -26,7 +26,8 @@ from .common import Stamp, dump_yaml
 PATH = "docker-compose.yml"
 NETWORK = "monitoring"
 CORE = ("prometheus", "alertmanager", "grafana")  # always generated, under these names
-DEFAULT_WATCHED = {"postgres": "postgres:5432", "redis": "redis:6379", "celery": "redis:6379"}
+DEFAULT_WATCHED = {"postgres": "postgres:5432", "redis": "redis:6379", "celery": "redis:6379", "mysql": "mysql:3306",
+                   "nginx": "nginx:8080"}
 VOLUMES = {"prometheus": "/prometheus", "alertmanager": "/alertmanager", "grafana": "/var/lib/grafana"}
 HEALTH = {  # only images known to ship wget (busybox or Alpine based); redis/postgres/celery exporters: none
     "prometheus": "http://127.0.0.1:9090/-/healthy",
@@ -34,7 +35,12 @@ HEALTH = {  # only images known to ship wget (busybox or Alpine based); redis/po
     "grafana": "http://127.0.0.1:3000/api/health",
 }
 DESCRIPTION = {"node": "the Docker host (CPU, memory, filesystems)", "postgres": "PostgreSQL at {}",
-               "redis": "Redis at {}", "celery": "the Celery broker at {}"}
+               "redis": "Redis at {}", "celery": "the Celery broker at {}", "mysql": "MySQL at {}",
+               "nginx": "nginx's stub_status at {}", "probe": "probes of {}",
+               "pushgateway": "the metrics batch jobs push (kept across restarts)"}
+# blackbox_exporter's image ships this configuration (/etc/blackbox_exporter/config.yml) with these modules.
+BLACKBOX_MODULES = frozenset({"http_2xx", "http_post_2xx", "tcp_connect", "pop3s_banner", "grpc", "grpc_plain",
+                              "ssh_banner", "irc_banner", "icmp", "icmp_ttl5"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class Exporter:
 
     @property
     def image_key(self) -> str:
-        return f"{self.kind}_exporter"
+        return "pushgateway" if self.kind == "pushgateway" else f"{self.kind}_exporter"
 
     @property
     def what(self) -> str:
@@ -57,7 +63,7 @@ class Exporter:
 
     @property
     def healthcheck(self) -> bool:
-        return self.kind == "node"
+        return self.kind in ("node", "probe", "pushgateway")  # busybox images with wget
 
 
 @dataclass
@@ -84,8 +90,10 @@ def split(address: str) -> tuple[str, int]:
 
 
 def watched(target) -> str | None:
-    if target.kind == "node":
+    if target.kind in ("node", "pushgateway"):
         return None
+    if target.probe is not None:
+        return ", ".join(target.probe)
     return target.address or DEFAULT_WATCHED.get(target.kind)
 
 
@@ -97,7 +105,7 @@ def _stack_targets(model: Model):
     (instances and discovered targets are the user's own exporters, on their hosts)."""
     for target in model.spec.targets:
         job = model.job(target.name)
-        if job is not None and target.where is None:
+        if job is not None and target.where in (None, "probe"):
             yield target, job
 
 
@@ -110,7 +118,7 @@ def exporters(model: Model) -> list[Exporter]:
     """The exporter services, one per distinct scraped host (targets sharing one are merged), sorted by name."""
     found: dict[str, Exporter] = {}
     for target, job in _stack_targets(model):
-        if job.catalog.exporter is None or target.kind not in RUNNABLE:
+        if target.kind not in RUNNABLE or (job.catalog.exporter is None and target.kind != "pushgateway"):
             continue
         host, port = split(job.address)
         if host in CORE:
@@ -156,6 +164,9 @@ def _wanted(model: Model) -> list[tuple[SecretRef, str, str]]:
         if exporter.kind == "redis" and deployment.redis.password:
             wanted.append((deployment.redis.password, exporter.service,
                            f'redis_exporter password file: {{"{redis_uri(model, exporter)}": "<password>"}}'))
+        if exporter.kind == "mysql" and deployment.mysql.password:
+            wanted.append((deployment.mysql.password, exporter.service,
+                           f"the password of MySQL user {deployment.mysql.user}"))
         if exporter.kind == "celery" and deployment.celery.broker_url:
             wanted.append((deployment.celery.broker_url, exporter.service, "the Celery broker URL"))
     return wanted
@@ -223,7 +234,8 @@ def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
         "services": {name: _service(name, image, body, health, mounts)
                      for name, (image, body, health) in services.items()},
         "networks": {NETWORK: network},
-        "volumes": {f"{name}-data": {} for name in VOLUMES},
+        "volumes": {f"{name}-data": {} for name in [*VOLUMES, *(["pushgateway"] if any(
+            e.kind == "pushgateway" for e in exporters(model)) else [])]},
     }
     if mounts:
         document["secrets"] = {s.name: {"environment": s.ref.env} if s.ref.env else {"file": s.ref.file}
@@ -293,6 +305,8 @@ def _exporter(model: Model, exporter: Exporter) -> dict:
         if redis.password:
             env["REDIS_PASSWORD_FILE"] = redis.password.path
         return {"command": [listen], "environment": env}
+    if exporter.kind in ("nginx", "probe", "pushgateway", "mysql"):
+        return _more_exporter(model, exporter, listen)
     celery = deployment.celery
     port = f"--port={exporter.port}"
     if celery.broker_url:  # the exporter takes the URL only as an argument: read it from the secret at start
@@ -300,6 +314,28 @@ def _exporter(model: Model, exporter: Exporter) -> dict:
         return {"entrypoint": ["/bin/sh", "-c", script]}
     vhost = celery.vhost if celery.vhost is not None else ("0" if celery.scheme.startswith("redis") else "")
     return {"command": [f"--broker-url={celery.scheme}://{exporter.watches}/{vhost}", port]}
+
+
+def _more_exporter(model: Model, exporter: Exporter, listen: str) -> dict:
+    if exporter.kind == "nginx":
+        return {"command": [f"--nginx.scrape-uri=http://{exporter.watches}/stub_status", listen]}
+    if exporter.kind == "probe":  # the image's own configuration, with the usual modules
+        return {"command": ["--config.file=/etc/blackbox_exporter/config.yml", listen]}
+    if exporter.kind == "pushgateway":  # persisted, so that a restart does not lose the last pushes
+        return {"command": [listen, "--persistence.file=/data/pushgateway.db", "--persistence.interval=1m"],
+                "volumes": ["pushgateway-data:/data"]}
+    mysql = model.spec.deployment.mysql
+    multi = model.job(exporter.targets[0]).exporter is not None
+    address = [] if multi else [f"--mysqld.address={exporter.watches}"]
+    if mysql.password is None:
+        return {"command": [*address, f"--mysqld.username={mysql.user}", listen]}
+    # mysqld_exporter reads a password from a [client] section (the one auth_module=client names): write it at
+    # start from the secret, so the file never leaves the container and no value is in this file
+    host = "" if multi else "host=%s\\nport=%s\\n" % tuple(exporter.watches.rsplit(":", 1))
+    script = (f"umask 077; printf '[client]\\nuser=%s\\npassword=%s\\n{host}' {shlex.quote(mysql.user)} "
+              f"\"$(cat {shlex.quote(mysql.password.path)})\" > /tmp/.my.cnf && "
+              f"exec /bin/mysqld_exporter --config.my-cnf=/tmp/.my.cnf {listen}")
+    return {"entrypoint": ["/bin/sh", "-c", script]}
 
 
 def _service(name: str, image: str, body: dict, health: str | None, mounts: list[Secret]) -> dict:
@@ -354,7 +390,12 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
             out.append(source.diagnostic(where, f"exporter host {host!r} is the stack's {host} service",
                                          check="compose", hint="give the exporter its own `exporter: host:port`"))
             continue
-        if target.kind != "node" and target.address is None:
+        if target.kind == "probe" and target.module and target.module not in BLACKBOX_MODULES:
+            out.append(source.diagnostic(("targets", i, "module"), f"module {target.module!r} is not in the "
+                                         "blackbox_exporter image's configuration", check="compose",
+                                         severity="warning", hint=f"modules there: {', '.join(sorted(BLACKBOX_MODULES))}; "
+                                         "or mount your own config.yml over /etc/blackbox_exporter/config.yml"))
+        if target.kind not in ("node", "probe", "pushgateway") and target.address is None and target.probe is None:
             out.append(source.diagnostic(("targets", i), f"no `address`: the stack's {host} watches "
                                          f"{DEFAULT_WATCHED[target.kind]}", check="compose", severity="warning",
                                          hint="set `address: host:port` of the service it should watch"))

@@ -43,6 +43,10 @@ class Images(Strict):
     postgres_exporter: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.19.1"
     redis_exporter: Image = "oliver006/redis_exporter:v1.86.0"
     celery_exporter: Image = "ghcr.io/danihodovic/celery-exporter:0.12.2"
+    mysql_exporter: Image = "prom/mysqld-exporter:v0.17.2"
+    nginx_exporter: Image = "nginx/nginx-prometheus-exporter:1.5.1"
+    probe_exporter: Image = Field("prom/blackbox-exporter:v0.27.0", description="blackbox_exporter, for probes")
+    pushgateway: Image = "prom/pushgateway:v1.11.1"
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -97,6 +101,15 @@ class Redis(Strict):
         "(redis_exporter's password file format)"))
 
 
+class MySQL(Strict):
+    """How mysqld_exporter logs in: a `[client]` section written at start from the password secret."""
+
+    user: str = Field("exporter", pattern=r"^[A-Za-z0-9_.@-]+$", description=(
+        "a user with PROCESS, REPLICATION CLIENT and SELECT (CREATE USER 'exporter'@'%' ... WITH "
+        "MAX_USER_CONNECTIONS 3; GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO 'exporter'@'%')"))
+    password: SecretRef | None = Field(None, description="the user's password")
+
+
 class Celery(Strict):
     """How celery-exporter reaches the broker: `scheme://<target address>/<vhost>`, or a whole secret URL."""
 
@@ -126,3 +139,4 @@ class Deployment(Strict):
     postgres: Postgres = Field(default_factory=Postgres)
     redis: Redis = Field(default_factory=Redis)
     celery: Celery = Field(default_factory=Celery)
+    mysql: MySQL = Field(default_factory=MySQL)
