@@ -589,7 +589,8 @@ http {{
             "receivers": [{"name": "hook", "webhook_configs": [{"url": f"http://127.0.0.1:{free_port()}/"}]}]}))
         self._start("alertmanager", alertmanager_argv() + [
             f"--config.file={am / 'alertmanager.yml'}", f"--storage.path={am / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port('alertmanager')}", "--cluster.listen-address="])
+            f"--web.listen-address=127.0.0.1:{self.port('alertmanager')}",  # a cluster of one, as deployed
+            f"--cluster.listen-address=127.0.0.1:{self.port('alertmanager-cluster')}"])
         prom = self.dir / "prometheus"
         prom.mkdir()
         (prom / "rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "catalogue", "interval": "1s", "rules": [
@@ -607,13 +608,23 @@ http {{
         self._wait_http("alertmanager", self.url("alertmanager"))
         self._wait_http("prometheus", self.url("prometheus", "/-/ready"), 60)
 
-    def notified(self) -> bool:
-        """Prometheus has sent the Always alert to the Alertmanager (its notification families are then set)."""
+    def settled(self) -> bool:
+        """Families that appear a little after start-up are there: Prometheus's per-Alertmanager notification
+        counters and rule group families, the Alertmanager's cluster families."""
         try:
-            with urllib.request.urlopen(self.url("alertmanager", "/api/v2/alerts"), timeout=2) as response:
-                return b"Always" in response.read()
+            with urllib.request.urlopen(self.url("prometheus"), timeout=5) as response:
+                prometheus = response.read().decode()
+            with urllib.request.urlopen(self.url("alertmanager"), timeout=5) as response:
+                alertmanager = response.read().decode()
         except OSError:
             return False
+        return ("prometheus_notifications_sent_total{" in prometheus
+                and "prometheus_rule_group_last_evaluation_timestamp_seconds{" in prometheus
+                and "\nalertmanager_cluster_members " in alertmanager)
+
+    def wait_settled(self, timeout: float = 60) -> None:
+        wait_for(self.settled, "Prometheus's notifier and rules, Alertmanager's cluster", timeout,
+                 list(self.services.values()))
 
     # --- RabbitMQ -----------------------------------------------------------------------------------------
 
