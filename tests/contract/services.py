@@ -322,7 +322,7 @@ class Catalogue(Group):
     (binlog replication), one mysqld_exporter serving the primary on /metrics and both through /probe?target=
     with auth_module; nginx with stub_status + nginx-prometheus-exporter; an HTTP and a self-signed HTTPS endpoint
     probed by blackbox_exporter (http_2xx, tcp_connect); Pushgateway with one pushed group; rabbitmq-server with
-    the rabbitmq_prometheus plugin and a declared queue; Prometheus (one rule group, notifying the Alertmanager)
+    the rabbitmq_prometheus plugin, a declared queue and a connected AMQP client; Prometheus (one rule group, notifying the Alertmanager)
     and Alertmanager. `scrapes` lists the endpoints to read, `versions` what was run."""
 
     prefix = "monstack-catalogue-"
@@ -357,6 +357,7 @@ class Catalogue(Group):
         self._push()
         self._wait_rabbitmq()
         self._declare_queue()
+        self._start_amqp_client()
         if self.replicas:
             self._wait_replication()
 
@@ -610,7 +611,7 @@ http {{
 
     def settled(self) -> bool:
         """Families that appear a little after start-up are there: Prometheus's per-Alertmanager notification
-        counters and rule group families, the Alertmanager's cluster families."""
+        counters and rule group families, the Alertmanager's cluster families, RabbitMQ's channel families."""
         try:
             with urllib.request.urlopen(self.url("prometheus"), timeout=5) as response:
                 prometheus = response.read().decode()
@@ -618,7 +619,13 @@ http {{
                 alertmanager = response.read().decode()
         except OSError:
             return False
+        try:
+            with urllib.request.urlopen(self.url("rabbitmq", "/metrics/per-object"), timeout=5) as response:
+                rabbitmq = response.read().decode()
+        except OSError:
+            return False
         return ("prometheus_notifications_sent_total{" in prometheus
+                and "rabbitmq_channel_messages_unacked{" in rabbitmq
                 and "prometheus_rule_group_last_evaluation_timestamp_seconds{" in prometheus
                 and "\nalertmanager_cluster_members " in alertmanager)
 
@@ -665,6 +672,13 @@ http {{
         client is needed."""
         self.rabbitmqctl("eval", f'rabbit_amqqueue:declare(rabbit_misc:r(<<"/">>, queue, <<"{self.QUEUE}">>), '
                                  'true, false, [], none, <<"monstack">>).')
+
+    def _start_amqp_client(self) -> None:
+        """A connected client (tests/contract/amqp.py): one channel, 3 published messages, a consumer holding one
+        unacknowledged: the connection, channel and consumer families then have samples."""
+        client = self._start("amqp-client", [sys.executable, str(HERE / "amqp.py"), str(self.port("amqp")),
+                                             self.QUEUE, "3"])
+        wait_for(lambda: "ready" in client.tail(), "the AMQP client connected and consuming", 30, [client])
 
     # --- what ran -----------------------------------------------------------------------------------------
 
