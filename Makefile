@@ -31,11 +31,21 @@ $(BIN)/monstack: pyproject.toml
 tools:
 	bash scripts/install-tools.sh
 
-# The metrics-contract suite (tests/test_contract.py, marked slow) runs the real exporters, Redis and PostgreSQL;
-# without them its tests skip. CI (.ci/run) installs them first; `pytest -m 'not slow'` is the quick local run.
+# The metrics-contract suite (tests/test_contract.py, tests/test_catalogue.py, marked slow) runs the real exporters,
+# Redis, PostgreSQL, MariaDB, nginx and RabbitMQ; without them its tests skip. CI (.ci/run) installs them first;
+# `pytest -m 'not slow'` is the quick local run. The tests start their own instances on free loopback ports: a
+# policy-rc.d that refuses (exit 101) keeps apt from starting the system's services (only when the machine has
+# none of its own; it is removed again).
+CONTRACT_PACKAGES := redis-server postgresql mariadb-server nginx rabbitmq-server
 contract-deps:
 	bash scripts/install-tools.sh --exporters
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server postgresql >/dev/null
+	@if [ -e /usr/sbin/policy-rc.d ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(CONTRACT_PACKAGES) >/dev/null; \
+	else \
+	  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(CONTRACT_PACKAGES) >/dev/null; st=$$?; \
+	  rm -f /usr/sbin/policy-rc.d; exit $$st; \
+	fi
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache

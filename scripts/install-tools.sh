@@ -2,7 +2,9 @@
 # install-tools.sh - put the external tools monstack drives into .tools/bin:
 #   promtool, prometheus (Prometheus 3.5.x LTS), amtool, alertmanager (0.33.x),
 #   docker-compose (2.40.x); with --exporters also node_exporter,
-#   postgres_exporter and redis_exporter (no version gate).
+#   postgres_exporter, redis_exporter, mysqld_exporter, nginx_exporter
+#   (nginx-prometheus-exporter), blackbox_exporter and pushgateway (no version
+#   gate; the metrics contract and tests/test_catalogue.py run them).
 # Why Debian sid: it carries these versions as ordinary packages, while
 # bookworm's are far too old (promtool 2.42, alertmanager 0.25, compose 1.x).
 # How: a private apt setup under .tools/apt (own lists, cache, status and
@@ -32,10 +34,15 @@ declare -A SPEC=(
   [docker-compose]="docker-compose:usr/libexec/docker/cli-plugins/docker-compose 2.40.0"
   [node_exporter]="prometheus-node-exporter:usr/bin/prometheus-node-exporter 0"
   [postgres_exporter]="prometheus-postgres-exporter:usr/bin/prometheus-postgres-exporter 0"
-  [redis_exporter]="prometheus-redis-exporter:usr/bin/prometheus-redis-exporter 0")
+  [redis_exporter]="prometheus-redis-exporter:usr/bin/prometheus-redis-exporter 0"
+  [mysqld_exporter]="prometheus-mysqld-exporter:usr/bin/prometheus-mysqld-exporter 0"
+  [nginx_exporter]="prometheus-nginx-exporter:usr/bin/prometheus-nginx-exporter 0"
+  [blackbox_exporter]="prometheus-blackbox-exporter:usr/bin/prometheus-blackbox-exporter 0"
+  [pushgateway]="prometheus-pushgateway:usr/bin/prometheus-pushgateway 0")
 for arg in "$@"; do
   case $arg in
-    --exporters) TOOLS+=(node_exporter postgres_exporter redis_exporter) ;;
+    --exporters) TOOLS+=(node_exporter postgres_exporter redis_exporter mysqld_exporter nginx_exporter
+                         blackbox_exporter pushgateway) ;;
     *) die "unknown argument '$arg' (usage: $0 [--exporters])" ;;
   esac
 done

@@ -151,15 +151,29 @@ class Labeler:
         for declared in self.model.spec.metrics:
             if declared.name in (metric, base):
                 return tuple(declared.labels)
-        family = next((f for job in self.model.jobs if (f := job.catalog.family(metric)) is not None), None)
-        return family.labels if family is not None else ()
+        family = self._family(metric)
+        if family is None:
+            return ()
+        if not family.examples:  # documented, not measured: every label
+            return family.labels
+        # measured: a label seen only empty (node_exporter's device_error) is no label once Prometheus stores it
+        return tuple(label for label in family.labels if family.example(label))
+
+    def _family(self, metric: str):
+        return next((f for job in self.model.jobs if (f := job.catalog.family(metric)) is not None), None)
+
+    def value(self, metric: str, label: str) -> str:
+        """A realistic value of `label` on `metric`: a usual one, else one the exporter was seen to serve."""
+        family = self._family(metric)
+        seen = family.example(label) if family is not None else ()
+        return REALISTIC.get(label, seen or GENERIC)[0]
 
     def satisfying(self, selector: Selector, extra: dict[str, str] | None = None,
                    keep: tuple[str, ...] = ()) -> dict[str, str]:
         """A realistic label set matching `selector`, with `extra` labels and the labels in `keep` present."""
         labels = {**self.origin(selector.name, selector), **(extra or {})}
         for label in self.usual_labels(selector.name):
-            labels.setdefault(label, REALISTIC.get(label, GENERIC)[0])
+            labels.setdefault(label, self.value(selector.name, label))
         for label, op, value in selector.matchers:
             if op == "=":
                 labels[label] = value
@@ -167,7 +181,7 @@ class Labeler:
             if not _match(op, labels.get(label, ""), value):
                 labels[label] = self._pick(label, lambda v, op=op, value=value: _match(op, v, value))
         for label in keep:
-            labels.setdefault(label, REALISTIC.get(label, GENERIC)[0])
+            labels.setdefault(label, self.value(selector.name, label))
         if not selector.matches(selector.name, labels):
             raise Untestable(f"no label set satisfies {selector.name} {selector.matchers}")
         return labels

@@ -39,14 +39,14 @@ class Images(Strict):
     prometheus: Image = "prom/prometheus:v3.5.3"  # the 3.5 LTS line
     alertmanager: Image = "prom/alertmanager:v0.33.1"
     grafana: Image = "grafana/grafana:12.2.0"
-    node_exporter: Image = "prom/node-exporter:v1.10.2"
+    node_exporter: Image = "prom/node-exporter:v1.11.1"
     postgres_exporter: Image = "quay.io/prometheuscommunity/postgres-exporter:v0.19.1"
     redis_exporter: Image = "oliver006/redis_exporter:v1.86.0"
     celery_exporter: Image = "ghcr.io/danihodovic/celery-exporter:0.12.2"
-    mysql_exporter: Image = "prom/mysqld-exporter:v0.17.2"
+    mysql_exporter: Image = "prom/mysqld-exporter:v0.19.0"
     nginx_exporter: Image = "nginx/nginx-prometheus-exporter:1.5.1"
-    probe_exporter: Image = Field("prom/blackbox-exporter:v0.27.0", description="blackbox_exporter, for probes")
-    pushgateway: Image = "prom/pushgateway:v1.11.1"
+    probe_exporter: Image = Field("prom/blackbox-exporter:v0.28.0", description="blackbox_exporter, for probes")
+    pushgateway: Image = "prom/pushgateway:v1.11.2"
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
