@@ -265,3 +265,17 @@ def test_contract_references_include_the_new_selectors(resolved):
     refs = {(r.metric, r.job) for r in references(resolved.model) if r.where.startswith("alert ")}
     assert {("backup_last_success_timestamp_seconds", "batch"), ("backup_rows", "batch"), ("up", "payments"),
             ("connections_handled_total", "edge"), ("cert_expiry_timestamp_seconds", "certs")} <= refs
+
+
+# --- drill: one run, one alert per new kind ----------------------------------------------------------------------
+
+def test_every_new_kind_has_a_driver(resolved):
+    from monstack.drill import drivers
+
+    model = resolved.model
+    found = {r.name: drivers.driver(model, r) for r in model.rules}
+    assert all(found.values()), [n for n, d in found.items() if d is None]
+    assert found["PaymentsVanished"].discovered and found["PaymentsVanished"].stops
+    assert "3000/s" not in found["HighErrorRateWithTraffic"].how  # 100 events in a 10s window: 30/s
+    assert found["HighErrorRateWithTraffic"].how.endswith("of 30/s")
+    assert found["SlowOnAverageWithTraffic"].how.endswith("at 1.5/s")  # min_rate 30/min kept three times over
