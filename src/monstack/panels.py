@@ -201,11 +201,11 @@ def _absent_view(alert, rule: Rule) -> View:
     selector = body.series or f'up{{job="{body.target}"}}'
     what = f"series of {body.series}" if body.series else f"discovered targets of job {body.target}"
     window = re.search(r"\[([^\]]+)\]\)$", rule.expr)
+    held = f" (and {rule.for_} more)" if rule.for_.ms else ""
     return View(title=alert.name, type="stat", query=Query(f"count({selector}) or vector(0)", alert.name),
                 unit="none", threshold=Threshold(1, red_above=False),
                 description=f"How many {what} exist; alert {alert.name} ({alert.severity}) fires once there have been "
-                            f"none for {window[1] if window else 'its window'}" + (f" (and {rule.for_} more)" if rule.for_.ms else
-                                                                      "") + ".",
+                            f"none for {window[1] if window else 'its window'}{held}.",
                 min=0, alert=alert.name)
 
 

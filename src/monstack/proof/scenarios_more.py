@@ -153,4 +153,5 @@ def floor_words(body) -> str:
 def under_floor(alert, body, timing: Timing, build, level: float, low: float, what: str) -> Case:
     """The crossing level on too little traffic (one failed request of one at 3 a.m.): silent."""
     series, _, _ = build(level, timing.samples(), low)
-    return case(alert, "silent", f"stays silent at {what} under the traffic floor ({floor_words(body)})", timing, series)
+    return case(alert, "silent", f"stays silent at {what} under the traffic floor ({floor_words(body)})", timing,
+                series)
