@@ -18,15 +18,32 @@ needs_daemons = pytest.mark.skipif(tools.find("prometheus") is None or tools.fin
                                    reason="prometheus/alertmanager not installed (scripts/install-tools.sh)")
 
 
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _ours(pid: int) -> bool:
+    """Started by this test process (its descendant): other sessions' drills on the machine are not our leaks."""
+    me = os.getpid()
+    while pid > 1:
+        pid = _parent(pid)
+        if pid == me:
+            return True
+    return False
+
+
 def drill_processes() -> list[str]:
-    """Command lines of live processes started in a drill folder."""
+    """Command lines of live processes this test process started in a drill folder."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "monstack-drill-" in cmdline:
+        if "monstack-drill-" in cmdline and _ours(int(pid)):
             found.append(cmdline)
     return found
 
@@ -62,6 +79,25 @@ def test_drill_example_end_to_end():
     assert "app_active_users on fastapi: 10 -> 9 -> 10" in by["LowActiveUsers"].how
     assert report.seconds < 90
     assert "path rewrite" in report.text() and "email" in report.text()
+    assert drill_processes() == []
+
+
+@pytest.mark.tools
+@needs_daemons
+def test_drill_new_condition_kinds_end_to_end():
+    """age, absent (a series the stand-in stops exposing; a target that leaves file_sd discovery), the difference
+    of two counters, and a ratio and a quantile with traffic floors: one wave."""
+    spec = Path(__file__).parent / "data" / "conditions" / "new-kinds.yaml"
+    alerts = ["BackupTooOld", "BackupMetricsLost", "PaymentsVanished", "ConnectionsDropped",
+              "HighErrorRateWithTraffic", "SlowWithTraffic"]
+    report = run(spec, alerts)
+    print(report.text())
+    assert report.ok, report.text()
+    by = {r.alert: r for r in report.results}
+    for name in alerts:  # seen inactive in the safe state, driven, fired, delivered, resolved
+        assert by[name].safe is not None and by[name].resolved is not None, name
+    assert "file_sd file" in by["PaymentsVanished"].how and "file_sd file in the drill folder" in report.text()
+    assert "not exposed" in by["BackupMetricsLost"].how
     assert drill_processes() == []
 
 

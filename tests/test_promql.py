@@ -102,6 +102,51 @@ CASES = {
     "count of series, absent is zero": (
         "when: {count: {series: users, above: 0}}, below: 1", "(count(users > 0) or vector(0)) < 1"),
     "always": ("when: {always: true}", "vector(1)"),
+    # age: the comparison binds tighter than `or`, so the absent case is a second alternative, not compared
+    "age since a last success, absent fires": (
+        "when: {age: {since: 'stamp_seconds{job=\"api\"}'}}, above: 26h",
+        'time() - stamp_seconds{job="api"} > 93600 or absent(stamp_seconds{job="api"})'),
+    "age since, absent ignored on request": (
+        "when: {age: {since: stamp_seconds, if_absent: ignore}}, above: 1h", "time() - stamp_seconds > 3600"),
+    "age until an expiry, absent ignored by default": (
+        "when: {age: {until: stamp_seconds}}, below: 14d", "stamp_seconds - time() < 1209600"),
+    "age until, absent fires on request": (
+        "when: {age: {until: stamp_seconds, if_absent: fire}}, below: 1d",
+        "stamp_seconds - time() < 86400 or absent(stamp_seconds)"),
+    "absent series over a window": (
+        "when: {absent: {series: 'users{job=\"api\"}', over: 10m}}", 'absent_over_time(users{job="api"}[10m])'),
+    "absent target: its up series vanished from discovery; window from every": (
+        "every: 5m, when: {absent: {target: api}}", 'absent_over_time(up{job="api"}[5m])'),
+    "absent window never under four scrapes": (
+        "every: 30s, when: {absent: {target: api}}", 'absent_over_time(up{job="api"}[1m])'),
+    "difference of two counters, whole events": (
+        "when: {increase: {counter: req_total, minus: ok_total, over: 5m}}, above: 10",
+        "round(sum(increase(req_total[5m])) - sum(increase(ok_total[5m]))) > 10"),
+    "difference of two counters by a label, as a rate per minute": (
+        "when: {increase: {counter: req_total, minus: ok_total, over: 5m, by: [instance]}}, above: 10/min",
+        "(sum by (instance) (rate(req_total[5m])) - sum by (instance) (rate(ok_total[5m]))) * 60 > 10"),
+    "ratio with a count floor: the comparison before the and": (
+        "every: 5m, when: {ratio: {part: 'req_total{code=\"500\"}', whole: req_total, min_count: 100}}, above: 5%",
+        '(sum(rate(req_total{code="500"}[5m])) or vector(0)) / (sum(rate(req_total[5m])) > 0) > 0.05 '
+        "and sum(increase(req_total[5m])) >= 100"),
+    "ratio with a rate floor by instance, over a sum of wholes": (
+        "when: {ratio: {part: req_total, whole: [ok_total, req_total], over: 5m, by: [instance], min_rate: 2/s}}, "
+        "above: 5%",
+        "sum by (instance) (rate(req_total[5m])) / (sum by (instance) (rate(ok_total[5m])) + "
+        "sum by (instance) (rate(req_total[5m])) > 0) > 0.05 and on (instance) "
+        "sum by (instance) (rate(ok_total[5m])) + sum by (instance) (rate(req_total[5m])) >= 2"),
+    "ratio with a floor per minute is per second in PromQL": (
+        "when: {ratio: {part: req_total, whole: ok_total, over: 5m, min_rate: 30/min}}, above: 5%",
+        "(sum(rate(req_total[5m])) or vector(0)) / (sum(rate(ok_total[5m])) > 0) > 0.05 "
+        "and sum(rate(ok_total[5m])) >= 0.5"),
+    "quantile with a floor on the histogram's count": (
+        "every: 5m, when: {quantile: {histogram: lat_seconds, q: 0.95, min_count: 100}}, above: 1s",
+        "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket[5m]))) > 1 "
+        "and sum(increase(lat_seconds_count[5m])) >= 100"),
+    "average with a floor by job": (
+        "when: {average: {histogram: lat_seconds, over: 1h, by: [job], min_rate: 1/s}}, above: 5m",
+        "sum by (job) (rate(lat_seconds_sum[1h])) / (sum by (job) (rate(lat_seconds_count[1h])) > 0) > 300 "
+        "and on (job) sum by (job) (rate(lat_seconds_count[1h])) >= 1"),
 }
 
 
@@ -110,6 +155,17 @@ def test_condition_promql(alert: str, expected: str) -> None:
     got = expr_of(alert)
     assert got == expected
     promql_parser.parse(got)  # and it is valid PromQL
+
+
+@pytest.mark.parametrize("expr,top,left", [
+    # comparison binds tighter than and/or: the threshold compares the measure, the guard is a set operation
+    ('time() - x{job="a"} > 93600 or absent(x{job="a"})', "or", ">"),
+    ("a / (b > 0) > 0.05 and sum(increase(b[5m])) >= 100", "and", ">"),
+    ("a > 1 and on (instance) sum by (instance) (rate(b[5m])) + sum by (instance) (rate(c[5m])) >= 2", "and", ">"),
+])
+def test_guards_come_after_the_comparison(expr, top, left):
+    node = promql_parser.parse(expr)
+    assert str(node.op) == top and str(node.lhs.op) == left and type(node.lhs.rhs).__name__ == "NumberLiteral"
 
 
 def test_default_window_is_the_cadence_but_never_under_four_scrapes() -> None:
@@ -131,6 +187,8 @@ def rule_of(alert_yaml: str):
     ("every: 5m, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%", "0s"),
     ("every: 5m, for: 10m, when: {ratio: {part: req_total, whole: ok_total}}, above: 5%", "10m"),  # explicit wins
     ("when: {down: {target: api}}", "0s"),
+    ("every: 1h, when: {age: {since: stamp_seconds}}, above: 26h", "1h"),  # instant, like a threshold
+    ("every: 10m, when: {absent: {target: api}}", "0s"),  # windowed: missing for the window is the condition
 ])
 def test_default_for(alert: str, for_: str) -> None:
     assert str(rule_of(alert).for_) == for_
@@ -152,6 +210,19 @@ def test_window_under_two_scrapes_is_refused() -> None:
     ("when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 5s", "not below the top finite bucket"),
     ("when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 2s", "not a bucket bound"),
     ("when: {increase: {histogram: lat_seconds, slower_than: 10s}}, above: 1", "not below the top finite bucket"),
+    ("when: {age: {since: stamp_seconds}}, below: 1h", "takes `above: 26h`"),
+    ("when: {age: {until: stamp_seconds}}, above: 1d", "takes `below: 14d`"),
+    ("when: {age: {since: stamp_seconds}}, above: 5%", "takes duration"),
+    ("when: {age: {since: stamp_seconds}}", "needs a threshold"),
+    ("when: {age: {since: stamp_seconds, until: stamp_seconds}}, above: 1h", "exactly one of `since` or `until`"),
+    ("when: {absent: {target: api}}, above: 1", "takes no threshold"),
+    ("when: {absent: {target: nowhere}}", "unknown target 'nowhere'"),
+    ("when: {absent: {series: users, over: 20s}}", "fewer than two scrapes"),
+    ("when: {absent: {series: users, target: api}}", "exactly one of `series` or `target`"),
+    ("when: {increase: {histogram: lat_seconds, slower_than: 1s, minus: ok_total}}, above: 1", "give `counter` too"),
+    ("when: {ratio: {part: req_total, whole: ok_total, min_rate: 5}}, above: 5%", "not a rate of events"),
+    ("when: {ratio: {part: req_total, whole: ok_total, min_count: 0}}, above: 5%", "greater than 0"),
+    ("when: {ratio: {part: req_total, whole: ok_total, min_count: 9, min_rate: 1/s}}, above: 5%", "at most one"),
 ])
 def test_conditions_refuse_what_cannot_work(alert: str, needle: str) -> None:
     with pytest.raises(MonstackError) as info:

@@ -16,7 +16,7 @@ from .exporters import SCRAPE_METRICS
 from .load import Source
 from .model import Model
 
-SELECTOR_FIELDS = ("part", "whole", "counter", "used", "free", "of", "series")
+SELECTOR_FIELDS = ("part", "whole", "counter", "minus", "used", "free", "of", "series", "since", "until")
 BUILTIN = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 
 

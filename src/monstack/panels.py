@@ -68,10 +68,39 @@ class Reported(PanelError):
 
 def split_comparison(expr: str) -> tuple[str, str, float] | None:
     """`query op number` -> (query, op, number) when that comparison is the expression's top level, else None.
+    A guard after it (`query op number and <floor>`, `query op number or absent(x)`) is dropped: the comparison
+    is then the left side of the top-level `and`/`or`.
 
     Contract with model._rule / promql.render: a typed rule's expr is `<query> <op> <number>` (`>`/`<` with the
-    threshold, `== 0` for a down condition), except `always` (`vector(1)`); tests hold every typed rule to it.
+    threshold, `== 0` for a down condition), optionally followed by such a guard, except `always` (`vector(1)`)
+    and `absent` (`absent_over_time(...)`); tests hold every typed rule to it.
     """
+    guarded = comparison_before_guard(expr)
+    return _split(guarded if guarded is not None else expr)
+
+
+def comparison_before_guard(expr: str) -> str | None:
+    """`A op n` of `A op n and B` / `A op n or B` (the top-level set operator's left side, as written), else None."""
+    import promql_parser  # noqa: PLC0415
+
+    try:
+        whole = promql_parser.parse(expr)
+    except ValueError:
+        return None
+    if type(whole).__name__ != "BinaryExpr" or str(whole.op) not in ("and", "or"):
+        return None
+    lhs = str(whole.lhs)
+    for match in re.finditer(rf" {whole.op} ", expr):
+        head = expr[:match.start()]
+        try:
+            if str(promql_parser.parse(head)) == lhs:
+                return head
+        except ValueError:
+            continue
+    return None
+
+
+def _split(expr: str) -> tuple[str, str, float] | None:
     import promql_parser  # noqa: PLC0415 - a Rust extension: load it only when needed
 
     match = _COMPARISON.match(expr.strip())
@@ -139,6 +168,8 @@ def alert_view(model: Model, rule: Rule) -> View:
     split = split_comparison(rule.expr)
     expr, threshold, unit, updown = rule.expr, None, "short", False
     kind = alert.when.kind if alert.when is not None else None
+    if kind == "absent":
+        return _absent_view(alert, rule)
     if split is not None:
         expr, op, number = split
         if kind == "down":
@@ -160,6 +191,21 @@ def alert_view(model: Model, rule: Rule) -> View:
                 query=Query(expr, _legend(model, expr, alert.name)), unit=unit, threshold=threshold, updown=updown,
                 description=f"The query of alert {alert.name} ({alert.severity}), which fires {when}{held}.",
                 min=0 if unit == "percentunit" else None, alert=alert.name)
+
+
+def _absent_view(alert, rule: Rule) -> View:
+    """An absent alert's panel: how many of its series exist now (its own expression shows nothing until it fires);
+    red at 0."""
+    body = alert.when.body
+    selector = body.series or f'up{{job="{body.target}"}}'
+    what = f"series of {body.series}" if body.series else f"discovered targets of job {body.target}"
+    window = re.search(r"\[([^\]]+)\]\)$", rule.expr)
+    held = f" (and {rule.for_} more)" if rule.for_.ms else ""
+    return View(title=alert.name, type="stat", query=Query(f"count({selector}) or vector(0)", alert.name),
+                unit="none", threshold=Threshold(1, red_above=False),
+                description=f"How many {what} exist; alert {alert.name} ({alert.severity}) fires once there have been "
+                            f"none for {window[1] if window else 'its window'}{held}.",
+                min=0, alert=alert.name)
 
 
 def _alert_view(model: Model, panel: Panel) -> View:

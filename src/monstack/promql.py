@@ -6,6 +6,8 @@ Rules of the house (each one a defect of the guide, see GUIDE-DEFECTS.md):
 - "per hour" is `increase(...[1h])`, other rates are scaled to the table's unit;
 - a fraction of a maximum skips a zero maximum (`redis_memory_max_bytes` is 0 when maxmemory is unset);
 - an absent counter or count means zero (`or vector(0)`) where that decides a "below" alert;
+- an absent timestamp is decided explicitly (`or absent(x)`), and a traffic floor is an `and` after the
+  comparison (comparisons bind tighter than `and`/`or`: `a > 0.05 and b >= 100`);
 - Prometheus 3 stores classic-histogram bounds as floats: `le="1.0"`.
 """
 
@@ -33,13 +35,15 @@ UNITS: dict[str, tuple[str, ...]] = {
     "quantile": ("duration", "number"),
     "average": ("duration", "number"),
     "count": ("number", "percent"),
+    "age": ("duration",),
+    "absent": (),
 }
 
 
 # Conditions measured over a range window: their `every` is the window, so `for` defaults to 0s (a second wait of
 # one cadence on top of the window would hide a burst that fills one window). Instant conditions (down,
 # threshold, fraction, count) take `every` as how long the condition must hold.
-WINDOWED = frozenset({"availability", "ratio", "increase", "quantile", "average"})
+WINDOWED = frozenset({"availability", "ratio", "increase", "quantile", "average", "absent"})
 
 
 class ConditionError(ValueError):
@@ -115,11 +119,13 @@ def render(condition: Condition, op: str | None, threshold: Quantity | None, eve
                 f"{' or '.join(allowed)}", hint=_UNIT_HINTS.get(kind))
     body = condition.body
     builder = _BUILDERS[kind]
-    expr = builder(body, op, threshold, every, ctx)
+    built = builder(body, op, threshold, every, ctx)
+    expr, suffix = built if isinstance(built, tuple) else (built, "")
     if threshold is None:
-        return expr
+        return expr + suffix
     value = threshold.per_unit if threshold.kind == "rate" else threshold.value
-    return f"{expr} {op} {promql_number(value)}"
+    # the suffix (`and <floor>`, `or absent(x)`) comes after the comparison, which binds tighter
+    return f"{expr} {op} {promql_number(value)}{suffix}"
 
 
 _UNIT_HINTS = {
@@ -128,6 +134,7 @@ _UNIT_HINTS = {
     "availability": "write the uptime objective as a percentage, e.g. `below: 99.9%`",
     "increase": "write a count over the window (10) or a rate with its unit (10/min, 100/h)",
     "quantile": "write a duration with its unit, e.g. 1s or 500ms",
+    "age": "write a duration with its unit, e.g. `above: 26h` (since) or `below: 14d` (until)",
 }
 
 
@@ -176,12 +183,23 @@ def _rate_sum(selector: str, window: Duration, by: list[str], zero: bool, fn: st
     return f"({expr} or vector(0))" if zero and not by else expr
 
 
-def _ratio(body, op, threshold, every, ctx: Context) -> str:
+def floor(body, wholes: list[str], window: Duration) -> str:
+    """` and <the whole's events in the window> >= N` (min_count) or `... rate >= r` (min_rate, per second), matched
+    on the condition's `by` labels; "" without a floor."""
+    if body.min_count is None and body.min_rate is None:
+        return ""
+    fn, least = ("increase", body.min_count) if body.min_count is not None else ("rate", body.min_rate.value)
+    total = " + ".join(_rate_sum(w, window, body.by, zero=len(wholes) > 1, fn=fn) for w in wholes)
+    on = f" on ({', '.join(body.by)})" if body.by else ""
+    return f" and{on} {total} >= {promql_number(least)}"
+
+
+def _ratio(body, op, threshold, every, ctx: Context):
     window = window_of(body.over, every, ctx)
     wholes = body.whole if isinstance(body.whole, list) else [body.whole]
     part = _rate_sum(body.part, window, body.by, zero=True)
     whole = " + ".join(_rate_sum(w, window, body.by, zero=len(wholes) > 1) for w in wholes)
-    return f"{part} / ({whole} > 0)"
+    return f"{part} / ({whole} > 0)", floor(body, wholes, window)
 
 
 def _increase(body, op, threshold, every, ctx: Context) -> str:
@@ -190,7 +208,10 @@ def _increase(body, op, threshold, every, ctx: Context) -> str:
     fn = "increase"
     if threshold is not None and threshold.kind == "rate" and window.seconds != threshold.per:
         fn, scale = "rate", threshold.per
-    if body.counter:
+    if body.counter and body.minus:
+        expr = (f"{_rate_sum(body.counter, window, body.by, zero=False, fn=fn)} - "
+                f"{_rate_sum(body.minus, window, body.by, zero=False, fn=fn)}")
+    elif body.counter:
         expr = _rate_sum(body.counter, window, body.by, zero=False, fn=fn)
     else:
         count = _rate_sum(f"{body.histogram}_count", window, body.by, zero=False, fn=fn)
@@ -201,24 +222,26 @@ def _increase(body, op, threshold, every, ctx: Context) -> str:
         # Events are whole: increase() extrapolates 10 events to 10.04, which must not pass "> 10".
         expr = f"round({expr})"
     else:
-        expr = f"{expr} * {promql_number(scale)}" if body.counter else f"({expr}) * {promql_number(scale)}"
+        single = body.counter and not body.minus
+        expr = f"{expr} * {promql_number(scale)}" if single else f"({expr}) * {promql_number(scale)}"
     if op == "<" and not body.by:
         expr = f"({expr} or vector(0))"  # no counter yet, or no event: zero, which a "below" alert must see
     return expr
 
 
-def _quantile(body, op, threshold, every, ctx: Context) -> str:
+def _quantile(body, op, threshold, every, ctx: Context):
     window = window_of(body.over, every, ctx)
     labels = ["le", *body.by]
     return (f"histogram_quantile({promql_number(body.q)}, "
-            f"sum by ({', '.join(labels)}) (rate({body.histogram}_bucket[{window}])))")
+            f"sum by ({', '.join(labels)}) (rate({body.histogram}_bucket[{window}])))",
+            floor(body, [f"{body.histogram}_count"], window))
 
 
-def _average(body, op, threshold, every, ctx: Context) -> str:
+def _average(body, op, threshold, every, ctx: Context):
     window = window_of(body.over, every, ctx)
     total = _rate_sum(f"{body.histogram}_sum", window, body.by, zero=False)
     count = _rate_sum(f"{body.histogram}_count", window, body.by, zero=False)
-    return f"{total} / ({count} > 0)"
+    return f"{total} / ({count} > 0)", floor(body, [f"{body.histogram}_count"], window)
 
 
 def _count(body, op, threshold, every, ctx: Context) -> str:
@@ -238,6 +261,22 @@ def _count(body, op, threshold, every, ctx: Context) -> str:
     return f"{counted} / ({aggregate('sum', body.of)} > 0)"
 
 
+def _age(body, op, threshold, every, ctx: Context):
+    if op != (">" if body.since else "<"):
+        raise ConditionError(
+            "the time since a timestamp takes `above: 26h` (it fires once too old)" if body.since else
+            "the time until a timestamp takes `below: 14d` (it fires once too little is left)",
+            hint="`since` is the time since it happened (a last success); `until` the time left (an expiry)")
+    expr = f"time() - {body.since}" if body.since else f"{body.until} - time()"
+    return expr, f" or absent({body.selector})" if body.fires_when_absent else ""
+
+
+def _absent(body, op, threshold, every, ctx: Context) -> str:
+    window = window_of(body.over, every, ctx)
+    selector = body.series if body.series else _job_selector(body.target, ctx, "up")
+    return f"absent_over_time({selector}[{window}])"
+
+
 def _always(body, op, threshold, every, ctx: Context) -> str:
     return "vector(1)"
 
@@ -245,5 +284,5 @@ def _always(body, op, threshold, every, ctx: Context) -> str:
 _BUILDERS = {
     "down": _down, "availability": _availability, "threshold": _threshold, "fraction": _fraction,
     "ratio": _ratio, "increase": _increase, "quantile": _quantile, "average": _average, "count": _count,
-    "always": _always,
+    "age": _age, "absent": _absent, "always": _always,
 }

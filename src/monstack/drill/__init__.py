@@ -133,7 +133,8 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
         if d is None:
             results[n].failed, results[n].reason = "drive", (
                 f"no driver for this '{drv.kind_of(model, rules[n])}' condition (drivable: always, down, "
-                "availability, threshold, fraction, ratio, quantile, increase, count, average, on the stand-ins; "
+                "availability, threshold, fraction, ratio, quantile, increase, count, average, age, absent, on the "
+                "stand-ins; "
                 "not a raw expr, nor series only the real Prometheus / Alertmanager expose)")
         else:
             drivers[n], results[n].how = d, d.how
@@ -147,7 +148,10 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
             plan = rewrite.Plan(tmp, list(drivers), free_port(), free_port(),
                                 {j: s.port for j, s in standins.items()}, sink.url,
                                 {ref.path for ref in secret_refs(model)})
+            plan.discovered = {job for d in drivers.values() if d.discovered for job in d.jobs}
             send_resolved = _write(pipeline.render(resolved, tmp / "out"), tmp, plan)
+            for job, entry in plan.discovery.items():
+                standins[job].discovery = entry
             if _tmp_hook:
                 _tmp_hook(tmp)
             for d in drivers.values():

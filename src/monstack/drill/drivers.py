@@ -7,7 +7,10 @@
   to 0; below: from halfway between the threshold and 100% to half the threshold, and back.
 - `quantile`: observations go from fast (half the smallest bucket) to the first bucket above the threshold (and
   the other way round for `below`).
-- `threshold`, `fraction`, `increase`, `count`, `average`, `availability`: see `kinds`.
+- `absent: {target}`: the target leaves service discovery (the drill renders its job's targets as a file_sd file
+  and empties it; Prometheus re-reads it without a reload), then comes back.
+- A traffic floor (`min_count`, `min_rate`) is kept three times over in every state (ratio, quantile, average).
+- `threshold`, `fraction`, `increase`, `count`, `average`, `availability`, `age`, `absent: {series}`: see `kinds`.
 Other conditions (a raw `expr`, a selector no label set satisfies, a series only Prometheus or Alertmanager
 expose) have no driver: asking for such an alert is reported as a failed `drive` step.
 """
@@ -19,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..model import Model, Rule
+from ..panels import split_comparison
 from ..proof.series import Labeler, Selector, Untestable
 from .standin import StandIn
 
 DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-THRESHOLD = re.compile(r"(>=|<=|>|<|==)\s*(-?[0-9.eE+]+)\s*$")
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Driver:
     resolves: bool = True
     how: str = ""
     series: set[tuple[str, str]] = field(default_factory=set)  # (job, metric) it sets: one driver at a time
+    discovered: bool = False  # its jobs' targets go through a file_sd file it empties (absent: {target})
 
     def baseline(self, standins: dict[str, StandIn]) -> None: ...
     def trip(self, standins: dict[str, StandIn]) -> None: ...
@@ -54,6 +58,19 @@ class StopTarget(Driver):
 
     def restore(self, standins):
         standins[next(iter(self.jobs))].start()
+
+
+class Vanish(Driver):
+    """The target leaves service discovery (its file_sd file emptied), then comes back."""
+
+    def __init__(self, job: str, how: str) -> None:
+        super().__init__("absent", {job}, stops=True, how=how, discovered=True)
+
+    def trip(self, standins):
+        standins[next(iter(self.jobs))].vanish()
+
+    def restore(self, standins):
+        standins[next(iter(self.jobs))].appear()
 
 
 class Gauge(Driver):
@@ -89,29 +106,43 @@ class Levels(Driver):
 
 
 def Share(job: str, part: tuple[str, dict], whole: tuple[str, dict], same: bool, safe: float,  # noqa: N802
-          crossing: float) -> Levels:
+          crossing: float, total: float = 20.0) -> Levels:
     def apply(standins, share: float) -> None:
         series = standins[job].series
-        total = 20.0
         series.set_rate(*part, total * share)
         series.set_rate(*whole, total * (1 - share) if same else total)
 
     return Levels("ratio", [(job, part[0]), (job, whole[0])],
-                  f"{part[0]}{part[1]} share {safe:.0%} -> {crossing:.0%} -> {safe:.0%}", apply, safe, crossing)
+                  f"{part[0]}{part[1]} share {safe:.0%} -> {crossing:.0%} -> {safe:.0%}"
+                  + (f" of {total:g}/s" if total != 20.0 else ""), apply, safe, crossing)
+
+
+def traffic(body, expr: str, usual: float) -> float:
+    """Events a second of the whole that keep a traffic floor (min_count over the shortened window, min_rate) met
+    three times over; `usual` without a floor."""
+    from .kinds import _window  # noqa: PLC0415
+
+    if getattr(body, "min_rate", None) is not None:
+        return max(usual, 3 * body.min_rate.value)
+    if getattr(body, "min_count", None) is not None:
+        return max(usual, 3 * body.min_count / _window(expr))
+    return usual
 
 
 class Latency(Driver):
-    def __init__(self, job: str, histogram: str, labels: dict, buckets: list[float], fast: float, slow: float):
-        super().__init__("quantile", {job}, how=f"{histogram} observations {fast:g}s -> {slow:g}s -> {fast:g}s",
-                         series={(job, histogram)})
+    def __init__(self, job: str, histogram: str, labels: dict, buckets: list[float], fast: float, slow: float,
+                 per_second: float = 20.0):
+        super().__init__("quantile", {job}, how=f"{histogram} observations {fast:g}s -> {slow:g}s -> {fast:g}s"
+                         + (f" at {per_second:g}/s" if per_second != 20.0 else ""), series={(job, histogram)})
         self.job, self.histogram, self.labels, self.buckets, self.fast, self.slow = (
             job, histogram, labels, buckets, fast, slow)
+        self.per_second = per_second
 
     def baseline(self, standins):
-        standins[self.job].series.set_latency(self.histogram, self.labels, self.buckets, self.fast)
+        standins[self.job].series.set_latency(self.histogram, self.labels, self.buckets, self.fast, self.per_second)
 
     def trip(self, standins):
-        standins[self.job].series.set_latency(self.histogram, self.labels, self.buckets, self.slow)
+        standins[self.job].series.set_latency(self.histogram, self.labels, self.buckets, self.slow, self.per_second)
 
     restore = baseline
 
@@ -140,7 +171,7 @@ def _driver(model: Model, rule: Rule) -> Driver | None:
     kind = kind_of(model, rule)
     when = model.spec.alerts[rule.index].when
     labeler = Labeler(model)
-    threshold = THRESHOLD.search(rule.expr)
+    threshold = split_comparison(rule.expr)  # (query, op, number): a guard after it (a floor, `or absent`) dropped
     above = bool(threshold) and threshold[1] in (">", ">=")
     if kind == "always":
         return Always()
@@ -162,7 +193,8 @@ def _driver(model: Model, rule: Rule) -> Driver | None:
             return None
         t = float(threshold[2])
         safe, crossing = (0.0, min(0.9, 4 * t)) if above else (round((1 + t) / 2, 4), t / 2)
-        return Share(job, (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, safe, crossing)
+        return Share(job, (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, safe, crossing,
+                     traffic(when.ratio, rule.expr, 20.0))
     if kind == "quantile" and threshold:
         name = when.quantile.histogram
         declared = next((m for m in model.spec.metrics if m.name == name), None)
@@ -171,7 +203,9 @@ def _driver(model: Model, rule: Rule) -> Driver | None:
         labels = labeler.satisfying(Selector(name + "_bucket", ()))
         fast, slow = buckets[0] / 2, next((b for b in buckets if b > limit), limit * 2)
         return Latency(labels["job"], name, {k: v for k, v in _own(labels).items() if k != "le"}, buckets,
-                       *((fast, slow) if above else (slow, fast)))
+                       *((fast, slow) if above else (slow, fast)), traffic(when.quantile, rule.expr, 20.0))
+    if kind == "absent":
+        return kinds.absent(model, rule, when.body, labeler)
     builder = kinds.BUILDERS.get(kind)
     if builder is None or not threshold:
         return None

@@ -12,6 +12,10 @@ through a (shortened) window -- `increase`, `average` -- keep a margin: the wind
 - `count`: series whose value matches (a success timestamp older than `older_than`, a value above/below) next to
   a few that do not; the count goes safe -> crossing -> safe (`of`: a total of 50).
 - `average`: observations of a latency a fifth under the threshold, then a quarter over it, and back.
+- `age`: a timestamp gauge set (at each change) a fifth under the threshold's age, then a quarter over it, and
+  back (since: that long ago; until: that far ahead).
+- `absent: {series}`: the stand-in stops exposing the series, then exposes it again. (`target`: see drivers.)
+- `increase` with `minus`: both counters at FAST a second, the first one faster by the driven difference.
 - `availability`: the target's stand-in is stopped (its scrapes fail) until the alert is delivered: with the
   window shortened to 10-20s, one failed scrape in it already crosses any SLO; it resolves once the window is
   clean again.
@@ -111,6 +115,8 @@ def increase(model, rule, body, labeler: Labeler, op: str, t: float):
     crossing, safe = levels(quantity, op[0], exact=True)
     scale = t / base if base else 1.0  # the expression counts per its window, the spec per its own unit
     crossing, safe = _margin(crossing * scale, safe * scale, op)
+    if body.counter and body.minus:
+        return _difference(body, labeler, window, safe, crossing)
     if body.counter:
         selector = Selector.parse(body.counter)
         labels = labeler.satisfying(selector, keep=tuple(body.by))
@@ -135,6 +141,21 @@ def increase(model, rule, body, labeler: Labeler, op: str, t: float):
         what = f"{name} observations of {slow:g}s (among {FAST:g}/s of {fast:g}s)"
     return drv.Levels("increase", [(job, name)], f"{what} on {job}: {safe:g} -> {crossing:g} -> {safe:g} per "
                       f"{window:g}s window", apply, safe, crossing)
+
+
+def _difference(body, labeler: Labeler, window: float, safe: float, crossing: float):
+    """`counter` at FAST a second plus the difference, `minus` at FAST: the shortened window counts the difference."""
+    a, b = Selector.parse(body.counter), Selector.parse(body.minus)
+    a_labels = labeler.satisfying(a, keep=tuple(body.by))
+    b_labels = labeler.satisfying(b, extra={k: a_labels[k] for k in body.by})
+
+    def apply(standins, events):
+        standins[a_labels["job"]].series.set_rate(a.name, _own(a_labels), FAST + events / window)
+        standins[b_labels["job"]].series.set_rate(b.name, _own(b_labels), FAST)
+
+    return drv.Levels("increase", [(a_labels["job"], a.name), (b_labels["job"], b.name)],
+                      f"{a.name} - {b.name} on {a_labels['job']} ({FAST:g}/s each besides): {safe:g} -> {crossing:g} "
+                      f"-> {safe:g} per {window:g}s window", apply, safe, crossing)
 
 
 def _buckets(model, name: str) -> list[float]:
@@ -198,11 +219,13 @@ def average(model, rule, body, labeler: Labeler, op: str, t: float):
     crossing, safe = levels(_quantity(model, rule), op[0], exact=False)
     buckets = _buckets(model, name)
 
+    per_second = drv.traffic(body, rule.expr, 1.0)
+
     def apply(standins, mean):
-        standins[job].series.set_latency(name, _own(labels), buckets, mean, per_second=1.0)
+        standins[job].series.set_latency(name, _own(labels), buckets, mean, per_second=per_second)
 
     return drv.Levels("average", [(job, name)], f"{name} observations of {safe:g} -> {crossing:g} -> {safe:g} "
-                      f"on {job}", apply, safe, crossing)
+                      f"on {job}" + (f" at {per_second:g}/s" if per_second != 1.0 else ""), apply, safe, crossing)
 
 
 def availability(model, rule, body, labeler: Labeler, op: str, t: float):
@@ -211,5 +234,43 @@ def availability(model, rule, body, labeler: Labeler, op: str, t: float):
                           f"once the {_window(rule.expr):g}s window holds no failed scrape")
 
 
+def age(model, rule, body, labeler: Labeler, op: str, t: float):
+    """The timestamp set that long ago (since) or ahead (until) at each change: a fifth under / a quarter over the
+    threshold's age (hours or days: the seconds a drill lasts do not matter)."""
+    selector = Selector.parse(body.selector)
+    labels = labeler.satisfying(selector)
+    job = labels["job"]
+    crossing, safe = levels(_quantity(model, rule), op[0], exact=False)
+    sign = -1 if body.since else 1
+
+    def apply(standins, seconds):
+        standins[job].series.set_gauge(selector.name, _own(labels), time.time() + sign * seconds)
+
+    side = "ago" if body.since else "ahead"
+    return drv.Levels("age", [(job, selector.name)], f"{selector.name} on {job}: {safe:g}s {side} -> {crossing:g}s "
+                      f"{side} -> {safe:g}s {side}", apply, safe, crossing)
+
+
+def absent(model, rule, body, labeler: Labeler):
+    """`series`: the stand-in stops exposing it, then exposes it again; `target`: the target leaves discovery."""
+    window = _window(rule.expr)
+    if body.target is not None:
+        return drv.Vanish(body.target, f"the {body.target} target leaves service discovery (its file_sd file emptied) "
+                          f"until delivered, then comes back; fires after the {window:g}s window")
+    selector = Selector.parse(body.series)
+    labels = labeler.satisfying(selector)
+    job = labels["job"]
+
+    def apply(standins, present):
+        series = standins[job].series
+        if present:
+            series.set_gauge(selector.name, _own(labels), 1.0)
+        else:
+            series.remove(selector.name, _own(labels))
+
+    return drv.Levels("absent", [(job, selector.name)], f"{selector.name} on {job}: exposed -> not exposed for the "
+                      f"{window:g}s window -> exposed", apply, 1.0, 0.0)
+
+
 BUILDERS = {"threshold": threshold, "fraction": fraction, "increase": increase, "count": count,
-            "average": average, "availability": availability}
+            "average": average, "availability": availability, "age": age}

@@ -2,7 +2,8 @@
 (not re-rendered), so the drill runs the files `generate` writes, with these edits, each one listed in the report:
 
 - prometheus.yml: scrape and evaluation intervals 1s; every job's target -> its loopback stand-in (the
-  `prometheus` and `alertmanager` jobs -> the drill's own daemons); the Alertmanager -> the drill's.
+  `prometheus` and `alertmanager` jobs -> the drill's own daemons); the Alertmanager -> the drill's; a job whose
+  target a drilled `absent: {target}` alert must see vanish -> a file_sd file in the drill folder.
 - rules: only the drilled alerts are kept; `for` and `keep_firing_for` divided by 30 (between 2s and 10s);
   every range window divided by 30, between 10s and 20s (>= 4 scrape intervals, so rate() has samples).
 - alertmanager.yml: group_wait 1s, group_interval 2s, repeat_interval 1h (everywhere they are set); time
@@ -17,6 +18,7 @@ read it, and the drill reports the failed delivery with Alertmanager's words.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +64,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     secrets: dict[str, Path] = field(default_factory=dict)  # original path -> drill file (written or missing)
     channels: dict[str, set[str]] = field(default_factory=dict)  # receiver -> its channels in the drill config
+    discovered: set[str] = field(default_factory=set)  # jobs whose targets the drill must be able to withdraw
+    discovery: dict[str, tuple[Path, list]] = field(default_factory=dict)  # job -> its file_sd file and groups
 
 
 def prometheus(text: bytes, plan: Plan) -> bytes:
@@ -77,6 +81,8 @@ def prometheus(text: bytes, plan: Plan) -> bytes:
         job["scheme"] = "http"
         job["metrics_path"] = "/metrics"
         _to_standin(job, port)
+        if name in plan.discovered:
+            _file_sd(job, plan)
     plan.notes.append("prometheus.yml: scrape/evaluation interval 1s; targets -> loopback stand-ins, one per job "
                       "(jobs prometheus/alertmanager -> the drill's daemons; discovery, probes' relabelling, "
                       "credentials and TLS dropped); alertmanager -> the drill's")
@@ -95,6 +101,20 @@ def _to_standin(job: dict, port) -> None:
                                                                  "tls_config", "static_configs"]:
         job.pop(key, None)
     job["static_configs"] = [{"targets": [f"127.0.0.1:{port}"], **({"labels": labels} if labels else {})}]
+
+
+def _file_sd(job: dict, plan: Plan) -> None:
+    """The job's static targets moved to a file_sd file in the drill folder, so that a driver can empty it (the
+    target vanishes from discovery, as when a service is withdrawn) and fill it again."""
+    name = job["job_name"]
+    groups = [{k: v for k, v in static.items() if k in ("targets", "labels")} for static in job.pop("static_configs")]
+    path = plan.root / "file_sd" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(groups), encoding="utf-8")
+    job["file_sd_configs"] = [{"files": [str(path)], "refresh_interval": "1s"}]
+    plan.discovery[name] = (path, groups)
+    plan.notes.append(f"prometheus.yml: job {name}'s targets -> a file_sd file in the drill folder (emptied to make "
+                      "the target vanish from discovery)")
 
 
 def rules(text: bytes, plan: Plan) -> bytes | None:

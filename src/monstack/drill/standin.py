@@ -4,15 +4,20 @@
 Counters and histograms advance with time at the rate the drill sets (no background thread: a scrape adds
 `rate x elapsed`; a histogram may mix several latencies), so `rate()` and `histogram_quantile()` see what a real
 service under load would show. Counters without `_total` are exposed untyped, under their own name.
-A stand-in can be stopped (its port closed, as when the service dies) and started again on the same port.
+A stand-in can be stopped (its port closed, as when the service dies) and started again on the same port, or,
+when the drill gave its job a file_sd file, vanish from service discovery and appear again.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -40,6 +45,15 @@ class Series:
     def set_gauge(self, name: str, labels: dict[str, str], value: float) -> None:
         with self.lock:
             self.gauges.setdefault(name, {})[_key(labels)] = value
+
+    def remove(self, name: str, labels: dict[str, str]) -> None:
+        """Stop exposing one series (as when a batch job's pushed metric is lost): the next scrape lacks it."""
+        with self.lock:
+            self._advance()
+            for kind in (self.gauges, self.counters, self.histograms):
+                kind.get(name, {}).pop(_key(labels), None)
+                if name in kind and not kind[name]:
+                    del kind[name]
 
     def set_rate(self, name: str, labels: dict[str, str], per_second: float) -> None:
         with self.lock:
@@ -114,6 +128,22 @@ class StandIn:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.series)
         self.server: ThreadingHTTPServer | None = None
+        self.discovery: tuple[Path, list] | None = None  # its file_sd file and target groups, when the drill has one
+
+    def vanish(self) -> None:
+        """Leave service discovery (an empty file_sd file; Prometheus re-reads it without a reload)."""
+        self._discover([])
+
+    def appear(self) -> None:
+        self._discover(self.discovery[1] if self.discovery else [])
+
+    def _discover(self, groups: list) -> None:
+        if self.discovery is None:
+            raise RuntimeError(f"the {self.job} stand-in has no file_sd entry")
+        path = self.discovery[0]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(groups), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: Prometheus never reads half a file
 
     def _handler(self):
         registry = self.registry

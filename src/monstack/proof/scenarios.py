@@ -16,6 +16,7 @@ from ..model import Model, Rule
 from ..promql import WINDOWED, Context, window_of
 from ..spec.models import Alert
 from ..spec.units import Duration
+from . import scenarios_more as more
 from .cases import FAST, Case, Timing, case, flat, levels, pct, ramp, standard
 from .series import Labeler, Selector, Series, Untestable, bucket_labels
 
@@ -45,7 +46,7 @@ def _timing(alert: Alert, rule: Rule, model: Model, ctx: Context) -> Timing:
         interval = max(scrape, window // 1440)
     elif window:
         interval = scrape * max(1, math.ceil(window / 120 / scrape))
-    if alert.when.kind in ("down", "threshold", "fraction", "count", "always"):
+    if alert.when.kind in ("down", "threshold", "fraction", "count", "always", "age"):
         t_true = 0
     elif alert.when.kind in ("ratio", "quantile", "average"):
         t_true = interval + evaluation
@@ -173,16 +174,21 @@ def _ratio(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list
     k = sum(w.matches(y_name, y_labels) for w in wholes)
     kept = {key: x_labels[key] for key in body.by}
     crossing, safe = levels(threshold, op, exact=False)
+    total, low = more.traffic(body, timing) if more.has_floor(body) else (FAST, 0.0)
 
-    def build(q, n):
-        x = q * FAST  # part rate; whole = m x + k y = FAST
-        y = (FAST - m * x) / k
+    def build(q, n, total=total):
+        x = q * total  # part rate; whole = m x + k y = total
+        y = (total - m * x) / k
         if y < 0:
             raise Untestable(f"a share of {pct(q)} is impossible when the part counts {m} times in the whole")
         return [Series(part.name, x_labels, ramp(x, timing.interval, n)),
                 Series(y_name, y_labels, ramp(y, timing.interval, n))], q, kept
 
-    return standard(alert, timing, build, crossing, safe, lambda q: f"{pct(q)} of {wholes[0].name}")
+    cases = standard(alert, timing, build, crossing, safe, lambda q: f"{pct(q)} of {wholes[0].name}")
+    if more.has_floor(body):
+        level = 1.0 if op == ">" and m <= 1 else crossing  # every request of the few failed
+        cases.append(more.under_floor(alert, body, timing, build, level, low, f"{pct(level)} of {wholes[0].name}"))
+    return cases
 
 
 def _cpu(alert, body, op, threshold, timing: Timing, labeler: Labeler, part: Selector) -> list[Case]:
@@ -212,6 +218,8 @@ def _cpu(alert, body, op, threshold, timing: Timing, labeler: Labeler, part: Sel
 
 
 def _increase(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
+    if body.minus:
+        return more.increase_minus(alert, body, op, threshold, timing, labeler)
     # events per threshold unit (`10/min`), or per window for a plain count
     unit = threshold.per if threshold.kind == "rate" else timing.window
     crossing, safe = levels(threshold, op, exact=True)
@@ -253,6 +261,7 @@ def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
     share_above = 1 - body.q  # exactly the quantile's tail
     crossing, safe = share_above + 0.01, share_above - 0.01  # observations above t: a point more, a point less
     kept = {k: labels[k] for k in body.by}
+    total, low = more.traffic(body, timing) if more.has_floor(body) else (FAST, 0.0)
 
     split = next((k for k in labeler.usual_labels(body.histogram) if k not in body.by and k in labels), None)
 
@@ -266,14 +275,14 @@ def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
                                                                              timing.interval, n)))
         return series
 
-    def build(above, n):
+    def build(above, n, total=total):
         if above < share_above and split:
             # The safe side, with a rare slow group (half its observations above t) inside busy fast traffic:
             # the quantile of all observations stays under t; the rare group's own quantile does not.
             rare = {**labels, split: labeler.other_value(split, labels[split])}
-            series = group(labels, FAST * (1 - 2 * above), 0.0, n) + group(rare, FAST * above, FAST * above, n)
+            series = group(labels, total * (1 - 2 * above), 0.0, n) + group(rare, total * above, total * above, n)
         else:
-            series = group(labels, FAST * (1 - above), FAST * above, n)
+            series = group(labels, total * (1 - above), total * above, n)
         # histogram_quantile: rank q*total; the (lower, t] bucket holds the rest, the (t, upper] one the tail
         rank = body.q
         if rank <= 1 - above:
@@ -282,21 +291,28 @@ def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
             value = t + (upper - t) * (rank - (1 - above)) / above
         return series, value, kept
 
-    return standard(alert, timing, build, crossing, safe,
+    cases = standard(alert, timing, build, crossing, safe,
                      lambda a: f"{pct(a)} of observations above {threshold.text}")
+    if more.has_floor(body):
+        cases.append(more.under_floor(alert, body, timing, build, crossing, low,
+                                      f"{pct(crossing)} of observations above {threshold.text}"))
+    return cases
 
 
 def _average(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     labels = labeler.satisfying(Selector(f"{body.histogram}_count", ()), keep=tuple(body.by))
     kept = {k: labels[k] for k in body.by}
     crossing, safe = levels(threshold, op, exact=False)
-    count_rate = 0.1
+    count_rate, low = more.traffic(body, timing, usual=0.1) if more.has_floor(body) else (0.1, 0.0)
 
-    def build(mean, n):
+    def build(mean, n, count_rate=count_rate):
         return [Series(f"{body.histogram}_sum", labels, ramp(count_rate * mean, timing.interval, n)),
                 Series(f"{body.histogram}_count", labels, ramp(count_rate, timing.interval, n))], mean, kept
 
-    return standard(alert, timing, build, crossing, safe, lambda v: f"an average of {v:g}")
+    cases = standard(alert, timing, build, crossing, safe, lambda v: f"an average of {v:g}")
+    if more.has_floor(body):
+        cases.append(more.under_floor(alert, body, timing, build, crossing, low, f"an average of {crossing:g}"))
+    return cases
 
 
 def _count(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
@@ -354,5 +370,5 @@ def _always(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> lis
 BUILDERS = {
     "down": _down, "availability": _availability, "threshold": _threshold, "fraction": _fraction,
     "ratio": _ratio, "increase": _increase, "quantile": _quantile, "average": _average, "count": _count,
-    "always": _always,
+    "age": more.age, "absent": more.absent, "always": _always,
 }

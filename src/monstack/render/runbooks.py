@@ -48,6 +48,16 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "count": ("Too many (or too few) of the tracked things are in a bad state.",
               ("a job that processes them stopped or fails", "blocking or rate limiting by the other side",
                "stale series of things that no longer exist")),
+    "age": ("Something that should happen regularly has not happened for too long (a last success is too old), or "
+            "something is about to happen too soon (a certificate expires).",
+            ("the job that updates the timestamp stopped running, fails, or cannot report (Pushgateway down)",
+             "a renewal (certificate, token) that did not run or failed",
+             "the exporter or the job stopped exposing the timestamp")),
+    "absent": ("Series that should exist are gone: whatever alerts on them is blind, and what they measure may be "
+               "down too.",
+               ("the exporter, the batch job or the target stopped, or lost what it reported (a Pushgateway restart)",
+                "the target was removed from service discovery (a scaled-down deployment, a changed label)",
+                "a rename of the metric or of its labels in a new release")),
     "always": ("The Watchdog always fires: it proves the alerting pipeline works end to end.",
                ("if it stops arriving: Prometheus, Alertmanager or the route to the dead man's switch is down",)),
 }
@@ -117,20 +127,60 @@ def threshold_words(alert: Alert) -> str:
         return f"Fires when {side} is {limit} of `{b.of}` (skipped when `{b.of}` is 0)."
     if kind == "ratio":
         whole = " + ".join(f"`{w}`" for w in (b.whole if isinstance(b.whole, list) else [b.whole]))
-        return f"Fires when `{b.part}` is {limit} of {whole}, as rates{over}."
+        return f"Fires when `{b.part}` is {limit} of {whole}, as rates{over}{_floor_words(b, whole)}."
     if kind == "increase":
         what = f"`{b.counter}`" if b.counter else f"observations of `{b.histogram}` slower than {b.slower_than}"
+        if b.minus:
+            what = f"`{b.counter}` minus `{b.minus}` (the difference of their increases)"
         return f"Fires when {what} counts {limit}{over}."
     if kind == "quantile":
-        return f"Fires when the P{b.q * 100:g} of `{b.histogram}`{over} is {limit}."
+        return f"Fires when the P{b.q * 100:g} of `{b.histogram}`{over} is {limit}" \
+               f"{_floor_words(b, f'`{b.histogram}_count`')}."
     if kind == "average":
-        return f"Fires when the average of `{b.histogram}`{over} is {limit}."
+        return f"Fires when the average of `{b.histogram}`{over} is {limit}{_floor_words(b, f'`{b.histogram}_count`')}."
+    if kind == "age":
+        what = f"the time since `{b.since}`" if b.since else f"the time left until `{b.until}`"
+        return f"Fires when {what} is {limit}; " + (_absent_words(b) if b.fires_when_absent else
+                                                     "an absent series is ignored (`if_absent: ignore`).")
+    if kind == "absent":
+        what = f"`{b.series}` has" if b.series else f"every series of target `{b.target}` (its `up`) has"
+        return f"Fires when {what} been missing for {_window_of(alert, b)} (no sample in the window)."
     if kind == "count":
         test = (f"older than {b.older_than}" if b.older_than else f"above {b.above:g}" if b.above is not None
                 else f"below {b.below:g}")
         share = f"share of `{b.series}` series {test} among `{b.of}`" if b.of else f"number of `{b.series}` series {test}"
         return f"Fires when the {share} is {limit}."
     return "Always fires."
+
+
+def _floor_words(body, whole: str) -> str:
+    if body.min_count is not None:
+        return f", and only while {whole} counted at least {body.min_count} events over the window"
+    if body.min_rate is not None:
+        return f", and only while {whole} runs at {body.min_rate.text} or more"
+    return ""
+
+
+def _floor_text(body) -> str:
+    return f"min_count: {body.min_count}" if body.min_count is not None else f"min_rate: {body.min_rate.text}"
+
+
+def _absent_words(body) -> str:
+    from ..proof.scenarios_more import equality_labels  # noqa: PLC0415
+    from ..proof.series import Selector  # noqa: PLC0415
+
+    labels = equality_labels(Selector.parse(body.selector))
+    carried = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) or "none"
+    words = (f"it also fires when no such series exists at all (`if_absent: fire`), and then carries only the "
+             f"selector's equality labels ({carried}), not `instance`")
+    if "job" not in labels:
+        words += ("; the selector names no `job`, so that alert does not say which job stopped reporting: look for "
+                  "the job that should expose it")
+    return words + "."
+
+
+def _window_of(alert: Alert, body) -> str:
+    return str(body.over or alert.every or "its window")
 
 
 def first_checks(alert: Alert, rule: Rule) -> list[Check]:
@@ -146,5 +196,20 @@ def first_checks(alert: Alert, rule: Rule) -> list[Check]:
         body = alert.when.body
         checks.append(Check("Which series make up the failing share?",
                             f"sum by (job, instance) (rate({body.part}[5m]))"))
+    kind = alert.when.kind if alert.when is not None else None
+    body = alert.when.body if alert.when is not None else None
+    if kind in ("ratio", "quantile", "average") and (body.min_count is not None or body.min_rate is not None):
+        guard = rule.expr.split(" and ", 1)[-1].removeprefix(f"on ({', '.join(body.by)}) ")
+        checks.append(Check("How much traffic is there? The alert stays silent under its traffic floor "
+                            f"({_floor_text(body)}):", guard.rsplit(" >= ", 1)[0]))
+    if kind == "age":
+        checks.append(Check("Which series exist, and their age (or time left) in hours:",
+                            f"(time() - {body.since}) / 3600" if body.since else f"({body.until} - time()) / 3600"))
+    if kind == "absent":
+        selector = body.series or f'up{{job="{body.target}"}}'
+        checks.append(Check("How many such series exist now?", f"count({selector})"))
+        if body.target:
+            checks.append(Check(f"Is `{body.target}` still in service discovery? (Prometheus > Status > Service "
+                                "discovery, and Targets)"))
     checks.append(Check("Look at what changed around the start of the alert: deployments, configuration, traffic."))
     return checks

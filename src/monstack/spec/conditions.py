@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Strict
-from .units import DurationField
+from .units import DurationField, Quantity, QuantityField
 
 Selector = str  # a vector selector: metric name and optional {matchers}
 Labels = list[str]
@@ -59,7 +59,28 @@ class Fraction(Strict):
         return self
 
 
-class Ratio(Strict):
+class Floor(Strict):
+    """A traffic floor: no alert while the whole counted fewer events than this over the window (one failed request
+    of one at 3 a.m. is 100%, and nobody should be woken for it). At most one of the two."""
+
+    min_count: int | None = Field(None, gt=0, description="events of the whole in the window, e.g. 100")
+    min_rate: QuantityField | None = Field(None, description="events of the whole per second, e.g. 1/s or 10/min")
+
+    @field_validator("min_rate")
+    @classmethod
+    def _a_rate(cls, value: Quantity | None) -> Quantity | None:
+        if value is not None and (value.kind != "rate" or value.value <= 0):
+            raise ValueError(f"min_rate {value.text!r} is not a rate of events: write e.g. 1/s or 10/min")
+        return value
+
+    @model_validator(mode="after")
+    def _one_floor(self):
+        if self.min_count is not None and self.min_rate is not None:
+            raise ValueError("give at most one of `min_count` or `min_rate`")
+        return self
+
+
+class Ratio(Floor):
     """A ratio of counters: summed rate of `part` over summed rate of `whole` ("% of requests")."""
 
     part: Selector
@@ -69,9 +90,12 @@ class Ratio(Strict):
 
 
 class Increase(Strict):
-    """How many events over a window: a counter's increase, or a histogram's observations slower than a bound."""
+    """How many events over a window: a counter's increase (or the difference of two counters' increases:
+    `counter` minus `minus`), or a histogram's observations slower than a bound."""
 
     counter: Selector | None = None
+    minus: Selector | None = Field(None, description="with `counter`: a counter whose increase is subtracted "
+                                                     "(accepted minus handled connections)")
     histogram: str | None = Field(None, description="histogram metric name, without _bucket")
     slower_than: DurationField | None = Field(None, description="with `histogram`: count observations above this")
     over: DurationField | None = None
@@ -83,10 +107,12 @@ class Increase(Strict):
             raise ValueError("give exactly one of `counter` or `histogram`")
         if (self.histogram is None) != (self.slower_than is None):
             raise ValueError("`histogram` and `slower_than` go together")
+        if self.minus is not None and self.counter is None:
+            raise ValueError("`minus` subtracts a counter from `counter`: give `counter` too")
         return self
 
 
-class Quantile(Strict):
+class Quantile(Floor):
     """A quantile of a histogram: `histogram_quantile(q, sum by (le) (rate(..._bucket[over])))`."""
 
     histogram: str = Field(description="histogram metric name, without _bucket")
@@ -95,7 +121,7 @@ class Quantile(Strict):
     by: Labels = Field(default_factory=list, description="labels kept besides `le`")
 
 
-class Average(Strict):
+class Average(Floor):
     """The average observation of a histogram or summary: rate of `_sum` over rate of `_count`."""
 
     histogram: str
@@ -119,6 +145,48 @@ class Count(Strict):
         return self
 
 
+class Age(Strict):
+    """The age of a Unix-timestamp gauge (`since`: time since a last success) or the time left until one (`until`:
+    a certificate's expiry). The threshold is a duration: `since` takes `above`, `until` takes `below`."""
+
+    since: Selector | None = Field(None, description="a gauge holding when something last happened, e.g. "
+                                                     "backup_last_success_timestamp_seconds{job=\"nightly-backup\"}")
+    until: Selector | None = Field(None, description="a gauge holding when something will happen, e.g. "
+                                                     "probe_ssl_earliest_cert_expiry")
+    if_absent: Literal["fire", "ignore"] | None = Field(None, description=(
+        "when no such series exists: `fire` (the default for `since`: a job that never reported has not "
+        "succeeded) or `ignore` (the default for `until`)"))
+
+    @model_validator(mode="after")
+    def _one_side(self) -> "Age":
+        if (self.since is None) == (self.until is None):
+            raise ValueError("give exactly one of `since` or `until`")
+        return self
+
+    @property
+    def selector(self) -> str:
+        return self.since or self.until  # type: ignore[return-value]
+
+    @property
+    def fires_when_absent(self) -> bool:
+        return (self.if_absent or ("fire" if self.since else "ignore")) == "fire"
+
+
+class Absent(Strict):
+    """A series missing for longer than `over` (`absent_over_time`): a selector's series, or every series of a
+    target that vanished from service discovery (`target`: its `up` series)."""
+
+    series: Selector | None = None
+    target: str | None = Field(None, description="a target name from `targets:`")
+    over: DurationField | None = Field(None, description="how long it must be missing; default: the alert's `every`")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Absent":
+        if (self.series is None) == (self.target is None):
+            raise ValueError("give exactly one of `series` or `target`")
+        return self
+
+
 class Condition(Strict):
     """Exactly one condition kind."""
 
@@ -131,6 +199,8 @@ class Condition(Strict):
     quantile: Quantile | None = None
     average: Average | None = None
     count: Count | None = None
+    age: Age | None = None
+    absent: Absent | None = None
     always: Literal[True] | None = Field(None, description="always firing (a Watchdog for a dead man's switch)")
 
     @model_validator(mode="after")
