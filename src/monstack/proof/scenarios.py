@@ -20,9 +20,34 @@ from ..spec.units import Duration
 from .cases import FAST, Case, Timing, case, flat, levels, pct, ramp, standard
 from .series import Labeler, Selector, Series, Untestable, bucket_labels
 
+MAX_SAMPLES = 50_000  # samples of one input series (e.g. a `for` of 8 days at a 15s scrape interval)
+MAX_SERIES = 1_000  # input series of one case (a `count` threshold)
+
+
+def budget(alert: Alert, rule: Rule, model: Model) -> tuple[str, str] | None:
+    """(field, why) when proving this typed alert would need more than the caps allow, else None: work is
+    bounded whatever numbers the spec holds."""
+    ctx = Context(targets={t.name: t for t in model.spec.targets}, scrape_interval=model.spec.defaults.scrape_interval)
+    timing = _timing(alert, rule, model, ctx)
+    samples = timing.samples()
+    if samples > MAX_SAMPLES:
+        field = "for" if alert.for_ is not None else "every" if alert.every is not None else "when"
+        return field, (f"its generated tests would need {samples:,} samples per series (at most {MAX_SAMPLES:,}): "
+                       f"`for` {rule.for_} and the window are too long for the {timing.interval}s sample interval")
+    threshold = alert.above or alert.below
+    if alert.when.kind == "count" and alert.when.body.of is None and threshold is not None \
+            and abs(threshold.value) > MAX_SERIES:
+        return ("above" if alert.above is not None else "below"), (
+            f"a count of {threshold.value:g} series: monstack proves counts up to {MAX_SERIES:,} series")
+    return None
+
+
 def cases_for(alert: Alert, rule: Rule, model: Model) -> list[Case]:
     """Every generated case of a typed alert; raises Untestable when the condition cannot be exercised."""
     kind = alert.when.kind
+    over = budget(alert, rule, model)
+    if over is not None:
+        raise Untestable(over[1])
     ctx = Context(targets={t.name: t for t in model.spec.targets}, scrape_interval=model.spec.defaults.scrape_interval)
     timing = _timing(alert, rule, model, ctx)
     threshold = alert.above or alert.below
@@ -348,7 +373,11 @@ def _count(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list
 
 
 def _always(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
-    return [case(alert, "firing", "always fires", timing, [], at=timing.align(timing.evaluation), value=1.0)]
+    cases = [case(alert, "firing", "always fires", timing, [], value=1.0)]  # from its first evaluation past `for`
+    if timing.pending_at is not None:
+        cases.append(case(alert, "pending", "is only pending before `for` has passed", timing, [],
+                          at=timing.pending_at, value=1.0))
+    return cases
 
 
 BUILDERS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import Strict
 from .conditions import Condition
@@ -28,10 +28,20 @@ LabelName = Annotated[str, Field(pattern=NAME_RE)]
 
 
 def _reserved_labels(labels: dict[str, str]) -> dict[str, str]:
-    for key in labels:
+    for key, value in labels.items():
         if key.startswith("__"):
             raise ValueError(f"label {key!r}: names starting with __ are reserved for Prometheus")
+        if value == "":
+            raise ValueError(f"label {key!r} has an empty value: Prometheus treats that as no label at all "
+                             "(give it a value, or remove it)")
     return labels
+
+
+def port_in_range(address: str | None) -> str | None:
+    """`host:port` with the port a real one (1-65535): the pattern only checks that it is digits."""
+    if address is not None and not 1 <= int(address.rsplit(":", 1)[1]) <= 65535:
+        raise ValueError(f"{address!r}: port {int(address.rsplit(':', 1)[1])} is outside 1-65535")
+    return address
 
 
 Labels = Annotated[dict[LabelName, str], AfterValidator(_reserved_labels)]
@@ -80,6 +90,8 @@ class Target(Strict):
     scrape_interval: DurationField | None = None
     scrape_timeout: DurationField | None = None
     labels: Labels = Field(default_factory=dict)
+
+    _ports = field_validator("address", "exporter")(port_in_range)
 
     @model_validator(mode="after")
     def _address_needed(self) -> "Target":

@@ -41,6 +41,9 @@ LabelRegexes = dict[LabelName, Annotated[str, AfterValidator(_re2)]]
 def _wildcard_alone(value: list[str]) -> list[str]:
     if "..." in value and len(value) > 1:
         raise ValueError("`...` groups by every label: give it alone, not with other labels")
+    twice = sorted({label for label in value if value.count(label) > 1})
+    if twice:
+        raise ValueError(f"duplicated label {twice[0]!r}: Alertmanager refuses a group_by that names a label twice")
     return value
 
 
