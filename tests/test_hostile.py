@@ -252,6 +252,10 @@ ODD = {
     "trim-markers": (SUMMARY, '    summary: "API is down ( {{- $labels.instance -}} ) {{/* a comment */}}now"'),
     "always-with-for": ("    when: {always: true}", "    when: {always: true}\n    for: 2m"),
     "dollar-in-external-labels": ("  labels: {cluster: eu}", "  labels: {cluster: eu, price: 'R$100', host: '${HOSTNAME}'}"),
+    # found by the fuzzer: a label the expression drops renders as "" (Prometheus' missingkey=zero), and a
+    # threshold on a scaled rate (rate * 60, not a rounded count) keeps a margin from floating-point error
+    "label-the-expression-drops": (DOWN, "    when: {increase: {counter: http_requests_total}}\n    above: 10"),
+    "scaled-rate-threshold": (DOWN, "    when: {increase: {counter: http_requests_total}}\n    above: 10/min"),
     "literal-braces-in-summary": (SUMMARY, '    summary: "API is down {{ \\"{{\\" }}not a template{{ \\"}}\\" }}"'),
 }
 

@@ -148,5 +148,5 @@ def _operand(text: str, value: float, labels: dict[str, str]) -> object:
         return float(value)
     match = re.fullmatch(r"(?:\$labels|\.Labels)\.([a-zA-Z_][a-zA-Z0-9_]*)", text)
     if match:
-        return labels.get(match.group(1), "<no value>")
+        return labels.get(match.group(1), "")  # Prometheus expands with missingkey=zero: an absent label is ""
     raise Unsupported(f"template operand {text!r}")

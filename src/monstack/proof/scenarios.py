@@ -239,7 +239,10 @@ def _cpu(alert, body, op, threshold, timing: Timing, labeler: Labeler, part: Sel
 def _increase(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     # events per threshold unit (`10/min`), or per window for a plain count
     unit = threshold.per if threshold.kind == "rate" else timing.window
-    crossing, safe = levels(threshold, op, exact=True)
+    # whole events (round(increase(...))) sit exactly either side; a scaled rate (rate * 60) is computed, so it
+    # keeps a margin that floating-point rounding cannot cross
+    rounded = threshold.kind != "rate" or timing.window == threshold.per
+    crossing, safe = levels(threshold, op, exact=rounded)
     selector = Selector.parse(body.counter) if body.counter else Selector(f"{body.histogram}_count", ())
     labels = labeler.satisfying(selector, keep=tuple(body.by))
     kept = {k: labels[k] for k in body.by}
