@@ -178,6 +178,8 @@ CASES = {
                                     "alerts[0].runbook.meaning", "code fence", hint="close it"),
     "fractional-increase": case(DOWN, "    when: {increase: {counter: http_requests_total, over: 1h}}\n"
                                 "    above: 2.5", "2.5", "alerts[0].above", "events are whole", hint="whole number"),
+    "negative-share": case("    above: 5%", "    above: -5%", "-5%", "alerts[1].above", "never negative",
+                           hint="between 0% and 100%"),
     "empty-label-value": case(EVERY, '    labels: {team: ""}\n    every: 1m', "{team",
                               "alerts[0].labels", "empty value"),
     "metrics-path-query": case('address: "api:8000"', '  - {name: api, kind: app, address: "api:8000", '

@@ -4,7 +4,9 @@ promtool, Alertmanager and amtool would refuse (and what would change meaning on
 - `regex`: regular expressions as Go's RE2 reads them (Prometheus matchers, Alertmanager `match_re`);
 - `gotemplate`: Go text/template syntax (alert annotations and labels, Alertmanager titles and texts);
 - `secrets`: credentials in URLs and known token shapes, and masking them out of every message;
-- `text`: every string of a spec checked for the context it reaches (PromQL, templates, Markdown, names).
+- `text`: every string of a spec checked for the context it reaches (PromQL, templates, Markdown, names);
+- `bounds`: numbers nothing can use (proofs past their caps, fractional event counts).
 
-Each module is pure (text in, a message or nothing out) except `text.check`, which walks a parsed spec.
+`regex`, `gotemplate` and `secrets` are pure leaf modules (text in, a message or nothing out; the spec types use
+them too); `text.check` walks a parsed spec, `bounds.check` the resolved model.
 """

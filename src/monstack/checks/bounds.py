@@ -2,7 +2,8 @@
 alert says.
 
 - a typed alert whose proof would need more samples, or more series, than the caps of `proof.scenarios`;
-- an `increase` counted in whole events with a fractional threshold (`above: 2.5` is `above: 2`).
+- an `increase` counted in whole events with a fractional threshold (`above: 2.5` is `above: 2`);
+- a negative share (`above: -5%`): always (or never) true.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
             out.append(source.diagnostic(where + (over[0],), over[1], check="bounds",
                                          hint="shorten `for` or the window, or give a share with `of:` for a count"))
         threshold = alert.above or alert.below
+        if threshold is not None and threshold.kind == "percent" and threshold.value < 0:
+            side = "above" if alert.above is not None else "below"
+            out.append(source.diagnostic(where + (side,), f"{threshold.text}: a share is never negative, so this "
+                                         f"alert would {'always' if side == 'above' else 'never'} fire",
+                                         check="bounds", hint="write a share between 0% and 100%"))
         if alert.when.kind == "increase" and threshold is not None and threshold.kind == "number" \
                 and not float(threshold.value).is_integer():
             side = "above" if alert.above is not None else "below"
