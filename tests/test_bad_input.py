@@ -1,6 +1,7 @@
 """Bad input, end to end through the real CLI: every malformed, hostile or wrong spec gets a clear diagnostic
 (`file:line:col: error: yaml.path: message`), the right exit code (1: the spec is wrong, 2: unusable file or bad
-usage), no traceback, a fast answer, and `generate` writes nothing.
+usage), no traceback, and `generate` writes nothing. Speed is measured by `scripts/bench_bad_input.py`, not
+asserted here (a loaded machine must not fail a test); a generous subprocess timeout only stops a hang.
 
 Each bad spec is the example spec with one line changed (or a tiny document), so the expected line and column are
 computed here from the text the test wrote, never copied from monstack's output.
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,14 +22,14 @@ import yaml
 from conftest import EXAMPLE, ROOT
 
 from monstack import pipeline
+from monstack.checks.secrets import mask
 from monstack.errors import MonstackError
 from monstack.load import MAX_BYTES, MAX_NODES
 
 EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")
 ALERTS = [a["name"] for a in yaml.safe_load(EXAMPLE_TEXT)["alerts"]]
 SPEC = "spec.yaml"
-WALL_LIMIT = 2.0  # seconds for a whole `python -m monstack` run, interpreter start included
-FAST_LIMIT = 0.5  # seconds for the in-process pipeline on one bad spec
+HANG_TIMEOUT = 60  # seconds: a safety net against a hang, not a speed requirement
 
 
 # --- building bad specs ------------------------------------------------------------------------------------------
@@ -210,14 +210,12 @@ def make(case: Case, tmp: Path) -> str:
     return case.name
 
 
-def timed(cli, *args: str, cwd: Path):
-    """Run monstack; fail (and kill it) when it takes longer than WALL_LIMIT."""
-    start = time.perf_counter()
+def run(cli, *args: str, cwd: Path):
+    """Run monstack; fail (and kill it) when it hangs."""
     try:
-        proc = cli(*args, cwd=cwd, timeout=WALL_LIMIT)
+        return cli(*args, cwd=cwd, timeout=HANG_TIMEOUT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"monstack {' '.join(args)} did not finish within {WALL_LIMIT}s")
-    return proc, time.perf_counter() - start
+        pytest.fail(f"monstack {' '.join(args)} did not finish within {HANG_TIMEOUT}s (a hang)")
 
 
 def no_traceback(proc) -> None:
@@ -257,7 +255,12 @@ def check_diagnostic(case: Case, stderr: str) -> None:
     if case.line is not None and isinstance(case.content, str) and case.line <= len(case.content.splitlines()):
         source = case.content.split("\n")[case.line - 1]
         i = lines.index(head)
-        assert lines[i + 1:i + 3] == [f"    {source}", "    " + " " * (case.col - 1) + "^"], stderr
+        if case.path and re.search(r"\.(api_url|url|routing_key|password|webhook_url|api_key|bot_token)\b",
+                                   case.path):
+            # a secret field: the line may hold a pasted secret, so it is not shown
+            assert source.strip() not in stderr, stderr
+        else:  # shown with any credential in it masked
+            assert lines[i + 1:i + 3] == [f"    {mask(source)}", "    " + " " * (case.col - 1) + "^"], stderr
 
 
 # --- the cases, through `validate` and `generate` ---------------------------------------------------------------
@@ -265,11 +268,10 @@ def check_diagnostic(case: Case, stderr: str) -> None:
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_validate_reports_bad_input(case: Case, tmp_path: Path, cli):
     arg = make(case, tmp_path)
-    proc, elapsed = timed(cli, "validate", arg, "--offline", cwd=tmp_path)
+    proc = run(cli, "validate", arg, "--offline", cwd=tmp_path)
     no_traceback(proc)
     assert proc.returncode == case.code, proc.stderr
     check_diagnostic(case, proc.stderr)
-    assert elapsed < WALL_LIMIT, f"validate took {elapsed:.2f}s"
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -279,14 +281,13 @@ def test_generate_writes_nothing_for_bad_input(case: Case, tmp_path: Path, cli):
     out.mkdir()
     (out / "sentinel.txt").write_text("keep me\n")
     before = sorted((p.relative_to(out).as_posix(), p.read_bytes() if p.is_file() else None) for p in out.rglob("*"))
-    proc, elapsed = timed(cli, "generate", arg, "-o", "out", cwd=tmp_path)
+    proc = run(cli, "generate", arg, "-o", "out", cwd=tmp_path)
     no_traceback(proc)
     assert proc.returncode == case.code, proc.stderr
     check_diagnostic(case, proc.stderr)
     after = sorted((p.relative_to(out).as_posix(), p.read_bytes() if p.is_file() else None) for p in out.rglob("*"))
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({arg.split("/")[0], "out"} - {"missing.yaml"})
-    assert elapsed < WALL_LIMIT, f"generate took {elapsed:.2f}s"
 
 
 @pytest.mark.parametrize("name", ["missing-file", "50MB-file", "unclosed-bracket", "invalid-duration",  # one a stage
@@ -294,7 +295,7 @@ def test_generate_writes_nothing_for_bad_input(case: Case, tmp_path: Path, cli):
 def test_generate_does_not_create_the_output_folder(name: str, tmp_path: Path, cli):
     case = CASES[name]
     arg = make(case, tmp_path)
-    proc = cli("generate", arg, "-o", "new/out", cwd=tmp_path, timeout=30)
+    proc = cli("generate", arg, "-o", "new/out", cwd=tmp_path, timeout=HANG_TIMEOUT)
     no_traceback(proc)
     assert proc.returncode == case.code, proc.stderr
     assert not (tmp_path / "new").exists()
@@ -305,16 +306,13 @@ def test_generate_does_not_create_the_output_folder(name: str, tmp_path: Path, c
                                                       "metric-exposed-by-no-target")),
     pytest.param(Case(merge_bomb(6), 1, None, None, None, ()), id="merge-key-bomb"),  # 6 levels: bounded if slow
 ])
-def test_pipeline_is_fast_in_process(case: Case, tmp_path: Path):
-    """Without interpreter start-up, a bad spec is refused in well under a second."""
+def test_pipeline_refuses_in_process(case: Case, tmp_path: Path):
+    """The library refuses the bad specs that are costly to read (oversized, bombs) with the CLI's exit code;
+    how fast it does is measured by scripts/bench_bad_input.py."""
     spec = tmp_path / make(case, tmp_path)
-    pipeline.resolve(EXAMPLE)  # warm the imports
-    start = time.perf_counter()
     with pytest.raises(MonstackError) as caught:
         pipeline.resolve(spec)
-    elapsed = time.perf_counter() - start
     assert caught.value.exit_code == case.code
-    assert elapsed < FAST_LIMIT, f"took {elapsed:.2f}s"
 
 
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path, monkeypatch):

@@ -33,7 +33,7 @@ def test_render_substitutes_value_labels_and_pipes():
     text = "{{ $value | humanizePercentage }} on {{ $labels.instance }} ({{ humanize $value }}, {{ .Labels.job }})"
     assert render(text, 0.0612, {"instance": "api:8000", "job": "fastapi"}) == "6.12% on api:8000 (61.2m, fastapi)"
     assert render("no template", 1, {}) == "no template"
-    assert render("{{ $labels.missing }}", 1, {}) == "<no value>"
+    assert render("{{ $labels.missing }}", 1, {}) == ""  # Prometheus expands with missingkey=zero (promtool agrees)
 
 
 @pytest.mark.parametrize("text", ['{{ printf "%.2f" $value }}', "{{ range .Alerts }}x{{ end }}",

@@ -75,7 +75,7 @@ def test_every_channel_reads_its_secret_from_a_file(all_channels):
     assert receivers["fallback"]["email_configs"][0]["auth_password_file"] == "/run/secrets/smtp_password"
     assert receivers["fallback"]["email_configs"][0]["to"] == "ops@example.com, lead@example.com"
     assert receivers["pager"]["pagerduty_configs"][0]["routing_key_file"] == "/run/secrets/pagerduty_routing_key"
-    assert receivers["pager"]["opsgenie_configs"][0]["api_key_file"] == "/etc/alertmanager/secrets/opsgenie"
+    assert receivers["pager"]["opsgenie_configs"][0]["api_key_file"] == "/etc/monitoring/secrets/opsgenie"
     assert receivers["pager"]["opsgenie_configs"][0]["responders"] == [
         {"type": "team", "name": "ops"}, {"type": "user", "username": "lead@example.com"}]
     telegram = receivers["data-team"]["telegram_configs"][0]
@@ -128,7 +128,7 @@ SENTINELS = {"SMTP_PASSWORD": "smtpSEKRIT1", "PAGERDUTY_ROUTING_KEY": "pdSEKRIT2
 def test_no_secret_value_reaches_any_output(tmp_path):
     """generate and routes run with every env secret set and the file secret present: no value is in any output."""
     (tmp_path / "opsgenie").write_text("ogSEKRIT10")
-    (tmp_path / "spec.yaml").write_text(ALL_TEXT.replace("/etc/alertmanager/secrets/opsgenie",
+    (tmp_path / "spec.yaml").write_text(ALL_TEXT.replace("/etc/monitoring/secrets/opsgenie",
                                                          str(tmp_path / "opsgenie")))
     env = {**os.environ, **SENTINELS}
     runs = [subprocess.run([sys.executable, "-m", "monstack", *args], cwd=tmp_path, env=env, capture_output=True,

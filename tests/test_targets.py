@@ -120,16 +120,16 @@ def test_credentials_are_files_mounted_into_prometheus(tmp_path):
           scheme: https
           basic_auth: {username: prom, password: {env: API_SCRAPE_PASSWORD}}
           tls: {ca_file: /etc/prometheus/ca.pem, server_name: api.shop.internal}
-        - {name: admin, kind: app, address: "admin:8000", bearer_token: {file: /etc/prometheus/admin.token}}
+        - {name: admin, kind: app, address: "admin:8000", bearer_token: {file: /srv/shop/admin.token}}
         """)
     files = pipeline.render(pipeline.resolve(path), tmp_path / "out")
     jobs = {j["job_name"]: j for j in yaml.safe_load(files["prometheus/prometheus.yml"])["scrape_configs"]}
     assert jobs["api"]["basic_auth"] == {"username": "prom", "password_file": "/run/secrets/api_scrape_password"}
     assert jobs["api"]["tls_config"] == {"ca_file": "/etc/prometheus/ca.pem", "server_name": "api.shop.internal"}
-    assert jobs["admin"]["authorization"] == {"type": "Bearer", "credentials_file": "/etc/prometheus/admin.token"}
+    assert jobs["admin"]["authorization"] == {"type": "Bearer", "credentials_file": "/srv/shop/admin.token"}
     compose = yaml.safe_load(files["docker-compose.yml"])
     mounted = {s["target"] for s in compose["services"]["prometheus"]["secrets"]}
-    assert mounted == {"/run/secrets/api_scrape_password", "/etc/prometheus/admin.token"}
+    assert mounted == {"/run/secrets/api_scrape_password", "/srv/shop/admin.token"}
     assert compose["secrets"]["api_scrape_password"] == {"environment": "API_SCRAPE_PASSWORD"}
 
 

@@ -281,17 +281,31 @@ def test_find_refuses_a_missing_explicit_path(tmp_path):
 
 
 def test_a_rule_promtool_rejects_is_reported_at_the_alerts_line_in_the_spec(tmp_path, cli):
-    """promtool, not monstack, knows Go templates: its verdict on a rendered rule comes back at the spec line."""
+    """What only promtool knows (here: an experimental PromQL function, which promql-parser accepts) comes back
+    at the alert's line in the spec. (A broken template no longer gets that far: see the next test.)"""
     tool, am, dc = real("promtool"), real("amtool"), real("docker-compose")
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    number = next(i for i, line in enumerate(lines) if 'summary: "API FastAPI is down' in line)
-    lines[number] = lines[number].replace("{{ $labels.instance }}", "{{ $labels.instance }")  # unclosed action
+    number = next(i for i, line in enumerate(lines) if "when: {down: {target: fastapi}}" in line)
+    lines[number] = '    expr: limitk(1, up{job="fastapi"}) == 0'
+    lines.insert(number + 1, "    waive: drill only")
     (tmp_path / "spec.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     proc = cli("validate", "spec.yaml", "--require-tools", "--promtool", tool.path, "--amtool", am.path,
                "--docker-compose", dc.path, cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    column = lines[number].index('"') + 1
-    assert f"spec.yaml:{number + 1}:{column}: error: alerts[0].summary: promtool rejects the rendered rule" \
-        in proc.stderr, proc.stderr
+    start = next(i for i in range(number, -1, -1) if lines[i].startswith("  - name: "))
+    assert f"spec.yaml:{start + 1}:5: error: alerts[0]: promtool rejects the rendered rule" in proc.stderr, \
+        proc.stderr
+    assert "experimental" in proc.stderr
     assert proc.stderr.count("promtool rejects") == 1  # check config and check rules both saw it: said once
     assert "1 error" in proc.stderr
+
+
+def test_a_broken_template_is_refused_offline_at_the_line_promtool_would_give(tmp_path, cli):
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if 'summary: "API FastAPI is down' in line)
+    lines[number] = lines[number].replace("{{ $labels.instance }}", "{{ $labels.instance }")  # unclosed action
+    (tmp_path / "spec.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = cli("validate", "spec.yaml", "--offline", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    column = lines[number].index('"') + 1
+    assert f"spec.yaml:{number + 1}:{column}: error: alerts[0].summary: invalid Go template" in proc.stderr

@@ -288,6 +288,11 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("MONSTACK_DEBUG"):
             raise
-        sys.stderr.write(f"monstack: internal error: {type(exc).__name__}: {exc}\n"
-                         "  (set MONSTACK_DEBUG=1 for the traceback, and please report it)\n")
+        from .checks.secrets import mask  # noqa: PLC0415
+
+        detail = mask(f"{type(exc).__name__}: {exc}")[:500].encode("ascii", "backslashreplace").decode()
+        sys.stderr.write(f"monstack: internal error: {detail}\n"
+                         "  This is a bug in monstack, not in your spec; nothing was written.\n"
+                         "  Please report it with the command, the spec (secrets removed) and the traceback that\n"
+                         "  MONSTACK_DEBUG=1 prints (MONSTACK_DEBUG=1 monstack ...).\n")
         sys.exit(EXIT_UNUSABLE)

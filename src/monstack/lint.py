@@ -126,9 +126,20 @@ def _names(value, promql_parser) -> list[str]:
     return out
 
 
+EXPRESSION_FIELDS = ("metric", "only_if")  # PromQL expressions monstack wraps: each parsed alone, at its line
+
+
 def _selector_fields(condition, path: tuple, source: Source, promql_parser) -> list[Diagnostic]:
     out = []
     body = condition.body
+    for field in EXPRESSION_FIELDS:
+        text = getattr(body, field, None)
+        if text is None:
+            continue
+        try:
+            promql_parser.parse(text)
+        except ValueError as exc:
+            out.append(source.diagnostic(path + (field,), f"invalid PromQL {text!r}: {exc}", check="promql"))
     for field in SELECTOR_FIELDS:
         value = getattr(body, field, None)
         for i, text in enumerate(value if isinstance(value, list) else [value]):

@@ -4,7 +4,11 @@ PyYAML alone is not safe enough for a tool run on every commit:
 - it silently keeps the last of two duplicate keys: here that is an error at the second key;
 - it expands aliases lazily, so an "alias bomb" explodes in whoever walks the data: here the walk that builds
   the data counts nodes and stops at `MAX_NODES`;
-- it spends seconds per megabyte: files over `MAX_BYTES` are refused before parsing.
+- it spends seconds per megabyte: files over `MAX_BYTES` are refused before parsing;
+- it honours YAML tags (`!!float "text"` raises, `!!binary` makes bytes, `!vault`/`!include` have no
+  constructor): here a tag other than `!!str` (and the implicit ones) is an error at its position;
+- a double-quoted escape can make any code point, a lone surrogate (`"\ud800"`, which no UTF-8 writer can
+  encode) or a control character that breaks the YAML, JSON and notifications monstack writes: refused here.
 """
 
 from __future__ import annotations
@@ -13,12 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 
 from .errors import EXIT_UNUSABLE, Diagnostic, MonstackError, Path_
 
 MAX_BYTES = 1024 * 1024  # a spec is a few KiB; 1 MiB is generous and still parses in well under a second
 MAX_NODES = 100_000  # nodes after alias expansion
+
+_YAML = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {_YAML + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp")}
+# Lone surrogates, and control characters other than tab and newline (C0, DEL, C1).
+_BAD_CHAR = re.compile(r"[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -154,16 +165,74 @@ class _Builder:
                 hint="anchors and aliases may repeat small parts; a spec never needs that many nodes",
             )
         self.source.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if not self._tag_ok(node, path):
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        if node.tag == _YAML + "str":
+            value: Any = node.value  # `!!str 5` (or any quoted or plain text resolved as a string)
+        else:
+            try:
+                value = self.constructor.construct_object(node, deep=True)
+            except (ValueError, TypeError, yaml.YAMLError):  # e.g. a timestamp that is no date
+                self._problem(node, path, f"cannot read {node.value!r} as a {node.tag.rsplit(':', 1)[-1]}",
+                              "quote it to make it a string")
+                return None
+        if isinstance(value, str) and (bad := _BAD_CHAR.search(value)):
+            self._bad_char(node, path, bad.group())
+            return None
+        return value
+
+    def _bad_char(self, node: yaml.Node, path: Path_, char: str) -> None:
+        code = f"U+{ord(char):04X}"
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            self._problem(node, path, f"a lone surrogate ({code}) is not a character: it cannot be written as "
+                          "UTF-8", "a \\uD800-\\uDFFF escape must be one half of a pair; write the character itself")
+        else:
+            self._problem(node, path, f"control character {code} in a string: it would break the files, "
+                          "queries and notifications made from it",
+                          "remove it (a newline is written \\n, a tab \\t)")
+
+    def _tag_ok(self, node: yaml.Node, path: Path_) -> bool:
+        """Plain YAML only: implicit types and `!!str`; any other explicit tag is an error at its position."""
+        if node.tag in _PLAIN_TAGS:
+            if isinstance(node, yaml.ScalarNode) and node.tag != _YAML + "str":
+                implicit = self.constructor.resolve(yaml.ScalarNode, node.value, (True, False))
+                if node.tag != implicit and not (node.tag == _YAML + "merge" or implicit == node.tag):
+                    short = "!!" + node.tag.rsplit(":", 1)[-1]
+                    self._problem(node, path, f"YAML tag {short} on {node.value!r}: monstack reads plain YAML, "
+                                  "the type comes from each field", "drop the tag (quote the value for a string)")
+                    return False
+            return True
+        tag = node.tag.replace(_YAML, "!!")
+        if tag == "!include":
+            hint = "includes are not supported yet: put the whole spec in one file (anchors and aliases can share parts)"
+        elif tag.startswith("!!"):
+            hint = "drop the tag: the type comes from each field (quote a value to make it a string)"
+        else:
+            hint = ("monstack reads plain YAML, without custom tags; a secret is a reference: `{env: NAME}` or "
+                    "`{file: /path}`")
+        self._problem(node, path, f"unsupported YAML tag {tag!r}", hint)
+        return False
+
+    def _problem(self, node: yaml.Node, path: Path_, message: str, hint: str | None = None) -> None:
+        mark = node.start_mark
+        self.problems.append(Diagnostic(message, file=self.source.file, line=mark.line + 1, column=mark.column + 1,
+                                        path=path, check="yaml", hint=hint))
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in self._pairs(node):
-            key = self.constructor.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+            key = None
+            if isinstance(key_node, yaml.ScalarNode) and self._tag_ok(key_node, path):
+                key = self._scalar(key_node, path)
+                if key is None:
+                    continue  # reported
             line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if not isinstance(key, (str, int, float, bool)) or isinstance(key, bool):
                 self.problems.append(Diagnostic(

@@ -40,16 +40,22 @@ def stamp_path(path: Path) -> str:
 
 def resolve(spec_path: Path) -> Resolved:
     from . import lint, model  # noqa: PLC0415
-    from .checks import scrape  # noqa: PLC0415
     from .render import compose  # noqa: PLC0415
     from .spec.parse import parse  # noqa: PLC0415
 
+    from .checks import bounds, scrape, text  # noqa: PLC0415
+
     source = load_file(spec_path, display_path(spec_path))
     spec = parse(source)
-    built, problems = model.build(spec, source)
-    problems += lint.lint(built, source)
+    problems = text.check(spec, source)  # every string for the context it reaches (templates, PromQL, secrets)
+    flagged = {d.path[:2] for d in problems if d.path[:1] == ("alerts",)}
+    built, found = model.build(spec, source)
+    problems += found
+    # an alert whose text is refused is not linted too: its PromQL would only repeat the same problem
+    problems += [d for d in lint.lint(built, source) if d.path[:2] not in flagged]
     problems += compose.check(built, source)
     problems += scrape.check(built, source)
+    problems += bounds.check(built, source)
     if errors_only(problems):
         raise MonstackError(problems)
     from .boards import alert_links  # noqa: PLC0415

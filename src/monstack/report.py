@@ -1,5 +1,8 @@
 """How diagnostics reach people and CI: `file:line:col: severity: path: message (check)`, the source line with a
-caret, and a hint; or JSON, or GitHub annotations."""
+caret, and a hint; or JSON, or GitHub annotations.
+
+Whatever the format, no secret reaches the output: every text goes through `checks.secrets.mask`, and the source
+line of a problem in a secret field (which may hold a pasted value) is not shown."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import IO, Iterable
 
+from .checks.secrets import SECRET_FIELDS, mask
 from .errors import Diagnostic, format_path
 from .load import MAX_BYTES
 
@@ -31,10 +35,19 @@ def _source_line(diagnostic: Diagnostic) -> str | None:
     return None
 
 
+def _masked(d: Diagnostic) -> Diagnostic:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(d, message=mask(d.message), hint=mask(d.hint) if d.hint else d.hint,
+                   file=mask(d.file) if d.file else d.file)
+
+
 def text(diagnostic: Diagnostic) -> str:
+    diagnostic = _masked(diagnostic)
     out = [diagnostic.headline()]
     line = _source_line(diagnostic)
-    if line is not None:
+    if line is not None and SECRET_FIELDS.isdisjoint(p for p in diagnostic.path if isinstance(p, str)):
+        line = mask(line)
         out.append(f"    {line}")
         if diagnostic.column:
             out.append("    " + " " * (diagnostic.column - 1) + "^")
@@ -44,14 +57,17 @@ def text(diagnostic: Diagnostic) -> str:
 
 
 def as_dict(diagnostic: Diagnostic) -> dict:
+    diagnostic = _masked(diagnostic)
     return {"file": diagnostic.file, "line": diagnostic.line, "column": diagnostic.column,
             "path": format_path(diagnostic.path), "message": diagnostic.message, "hint": diagnostic.hint,
             "check": diagnostic.check, "severity": diagnostic.severity}
 
 
 def github(diagnostic: Diagnostic) -> str:
+    diagnostic = _masked(diagnostic)
     level = "error" if diagnostic.severity == "error" else "warning"
-    props = [f"file={diagnostic.file}"] if diagnostic.file and not diagnostic.file.startswith("(") else []
+    props = [f"file={_property(diagnostic.file)}"] if diagnostic.file and not diagnostic.file.startswith("(") \
+        else []
     if diagnostic.line:
         props.append(f"line={diagnostic.line}")
     if diagnostic.column:
@@ -62,6 +78,12 @@ def github(diagnostic: Diagnostic) -> str:
         message += f" (hint: {diagnostic.hint})"
     message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return f"::{level} {','.join(props)}::{message}"
+
+
+def _property(value: str) -> str:
+    """A GitHub annotation property, escaped as the runner reads it."""
+    return (value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A")
+            .replace(",", "%2C"))
 
 
 def emit(diagnostics: Iterable[Diagnostic], fmt: str, stream: IO[str]) -> None:
@@ -79,4 +101,4 @@ def emit(diagnostics: Iterable[Diagnostic], fmt: str, stream: IO[str]) -> None:
 
 
 def say(message: str, err: bool = False) -> None:
-    (sys.stderr if err else sys.stdout).write(message + "\n")
+    (sys.stderr if err else sys.stdout).write(mask(message) + "\n")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .alert_labels import AlertLabels, alert_labels
+from .checks import regex
 from .errors import Diagnostic
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _node(route: "Route", path: tuple, parent: Node) -> Node:
 
 def matches(matcher: Matcher, value: str) -> bool:
     label, op, expected = matcher
-    return value == expected if op == "=" else re.fullmatch(expected, value) is not None
+    return value == expected if op == "=" else regex.fullmatch(expected, value)  # Alertmanager: RE2, anchored
 
 
 def match(node: Node, lookup: Callable[[str], str]) -> list[Node]:

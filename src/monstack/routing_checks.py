@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .alert_labels import NO, YES, AlertLabels, alert_labels
+from .checks import regex
 from .errors import Diagnostic
 from .spec.units import Duration
 from .routes import Node, matches, pairing, route_alerts, side, tree
@@ -133,7 +134,7 @@ def _implied(m, constraints: list) -> bool:
     if op == "=~" and value == ".*":
         return True
     for c in mine:
-        if c == m or (op == "=~" and value == ".+" and not re.fullmatch(c[2], "")):
+        if c == m or (op == "=~" and value == ".+" and not regex.fullmatch(c[2], "")):
             return True
         literals = _literals(c[2])
         if literals is not None and all(matches(m, v) for v in literals):

@@ -50,6 +50,15 @@ def drift(files: dict[str, bytes], out: Path) -> list[str]:
     return lines
 
 
+def _remove_leftovers(files: dict[str, bytes], out: Path) -> None:
+    """Staged files of a write that was killed before it put them in place (`.<name>.XXXX.tmp`)."""
+    for rel in files:
+        target = out / rel
+        if target.parent.is_dir():
+            for stray in target.parent.glob(f".{target.name}.*.tmp"):
+                stray.unlink(missing_ok=True)
+
+
 def write(files: dict[str, bytes], out: Path) -> list[str]:
     """Write `files` under `out`; returns one line per file created, updated or removed."""
     foreign = [rel for rel, data in files.items() if (out / rel).is_file() and not _owned(out / rel)
@@ -59,6 +68,7 @@ def write(files: dict[str, bytes], out: Path) -> list[str]:
             f"refusing to overwrite {len(foreign)} file(s) that monstack did not generate: {', '.join(foreign)}",
             file=str(out), check="write", exit_code=EXIT_UNUSABLE,
             hint="move them away, or generate into another folder (-o)")
+    _remove_leftovers(files, out)
     verbs = {"missing:": "created:", "changed:": "updated:", "stale:  ": "removed:"}
     changes = [verbs[line[:8]] + line[8:] for line in drift(files, out)]
     staged: list[tuple[str, Path]] = []

@@ -72,6 +72,7 @@ class DrillReport:
     results: list[AlertResult]
     notes: list[str]
     seconds: float
+    pids: list[int] = field(default_factory=list)  # the daemons it started (each its own session): leak checks
 
     @property
     def ok(self) -> bool:
@@ -139,8 +140,10 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
         else:
             drivers[n], results[n].how = d, d.how
     tmp = Path(tempfile.mkdtemp(prefix="monstack-drill-"))
+    pids: list[int] = []
     try:
         with signals_as_exceptions(), Sink() as sink, Daemons() as daemons:
+            pids = daemons.pids
             jobs = [j.name for j in model.jobs if j.name not in ("prometheus", "alertmanager")]
             standins = {job: StandIn(job, free_port()) for job in jobs}
             views = {**standins, **{pushed: Pushed(standins[job.name], pushed) for job in model.jobs
@@ -183,7 +186,7 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    return DrillReport([results[n] for n in names], plan.notes, time.monotonic() - started)
+    return DrillReport([results[n] for n in names], plan.notes, time.monotonic() - started, list(pids))
 
 
 def _debian_templates(path: str, plan: rewrite.Plan) -> list[str]:

@@ -75,6 +75,7 @@ class Daemon:
 class Daemons:
     def __init__(self) -> None:
         self.started: list[Daemon] = []
+        self.pids: list[int] = []  # every process started, each the leader of its own session and group
 
     def __enter__(self) -> "Daemons":
         return self
@@ -92,6 +93,7 @@ class Daemons:
                                            exit_code=EXIT_UNUSABLE) from None
         daemon = Daemon(name, port, process, log)
         self.started.append(daemon)
+        self.pids.append(process.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:

@@ -12,7 +12,9 @@ import math
 import re
 from decimal import Decimal
 
-ACTION = re.compile(r"{{-?\s*(.*?)\s*-?}}", re.S)
+# An action with its optional trim markers (`{{- ` eats the space before it, ` -}}` the space after it).
+ACTION = re.compile(r"{{(-[ \t\r\n])?\s*(.*?)\s*([ \t\r\n]-)?}}", re.S)
+_SPACE = " \t\r\n"
 
 
 class Unsupported(ValueError):
@@ -106,8 +108,24 @@ FUNCTIONS = {
 
 
 def render(template: str, value: float, labels: dict[str, str]) -> str:
-    """`template` as Prometheus renders it for an alert with this value and these labels."""
-    return ACTION.sub(lambda m: _action(m.group(1), value, labels), template)
+    """`template` as Prometheus renders it for an alert with this value and these labels (trim markers and
+    comments included)."""
+    out: list[str] = []
+    pos, trim_next = 0, False
+    for m in ACTION.finditer(template):
+        text = template[pos:m.start()]
+        if trim_next:
+            text = text.lstrip(_SPACE)
+        if m.group(1):
+            text = text.rstrip(_SPACE)
+        out.append(text)
+        body = m.group(2)
+        if not (body.startswith("/*") and body.endswith("*/")):
+            out.append(_action(body, value, labels))
+        pos, trim_next = m.end(), bool(m.group(3))
+    tail = template[pos:]
+    out.append(tail.lstrip(_SPACE) if trim_next else tail)
+    return "".join(out)
 
 
 def _action(text: str, value: float, labels: dict[str, str]) -> str:
@@ -130,5 +148,5 @@ def _operand(text: str, value: float, labels: dict[str, str]) -> object:
         return float(value)
     match = re.fullmatch(r"(?:\$labels|\.Labels)\.([a-zA-Z_][a-zA-Z0-9_]*)", text)
     if match:
-        return labels.get(match.group(1), "<no value>")
+        return labels.get(match.group(1), "")  # Prometheus expands with missingkey=zero: an absent label is ""
     raise Unsupported(f"template operand {text!r}")

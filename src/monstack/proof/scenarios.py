@@ -20,9 +20,34 @@ from . import scenarios_more as more
 from .cases import FAST, Case, Timing, case, flat, levels, pct, ramp, standard
 from .series import Labeler, Selector, Series, Untestable, bucket_labels
 
+MAX_SAMPLES = 50_000  # samples of one input series (e.g. a `for` of 8 days at a 15s scrape interval)
+MAX_SERIES = 1_000  # input series of one case (a `count` threshold)
+
+
+def budget(alert: Alert, rule: Rule, model: Model) -> tuple[str, str] | None:
+    """(field, why) when proving this typed alert would need more than the caps allow, else None: work is
+    bounded whatever numbers the spec holds."""
+    ctx = Context(targets={t.name: t for t in model.spec.targets}, scrape_interval=model.spec.defaults.scrape_interval)
+    timing = _timing(alert, rule, model, ctx)
+    samples = timing.samples()
+    if samples > MAX_SAMPLES:
+        field = "for" if alert.for_ is not None else "every" if alert.every is not None else "when"
+        return field, (f"its generated tests would need {samples:,} samples per series (at most {MAX_SAMPLES:,}): "
+                       f"`for` {rule.for_} and the window are too long for the {timing.interval}s sample interval")
+    threshold = alert.above or alert.below
+    if alert.when.kind == "count" and alert.when.body.of is None and threshold is not None \
+            and abs(threshold.value) > MAX_SERIES:
+        return ("above" if alert.above is not None else "below"), (
+            f"a count of {threshold.value:g} series: monstack proves counts up to {MAX_SERIES:,} series")
+    return None
+
+
 def cases_for(alert: Alert, rule: Rule, model: Model) -> list[Case]:
     """Every generated case of a typed alert; raises Untestable when the condition cannot be exercised."""
     kind = alert.when.kind
+    over = budget(alert, rule, model)
+    if over is not None:
+        raise Untestable(over[1])
     ctx = Context(targets={t.name: t for t in model.spec.targets}, scrape_interval=model.spec.defaults.scrape_interval,
                   kinds=model.kinds)
     timing = _timing(alert, rule, model, ctx)
@@ -222,7 +247,10 @@ def _increase(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
         return more.increase_minus(alert, body, op, threshold, timing, labeler)
     # events per threshold unit (`10/min`), or per window for a plain count
     unit = threshold.per if threshold.kind == "rate" else timing.window
-    crossing, safe = levels(threshold, op, exact=True)
+    # whole events (round(increase(...))) sit exactly either side; a scaled rate (rate * 60) is computed, so it
+    # keeps a margin that floating-point rounding cannot cross
+    rounded = threshold.kind != "rate" or timing.window == threshold.per
+    crossing, safe = levels(threshold, op, exact=rounded)
     selector = Selector.parse(body.counter) if body.counter else Selector(f"{body.histogram}_count", ())
     labels = labeler.satisfying(selector, keep=tuple(body.by))
     kept = {k: labels[k] for k in body.by}
@@ -364,7 +392,11 @@ def _count(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list
 
 
 def _always(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
-    return [case(alert, "firing", "always fires", timing, [], at=timing.align(timing.evaluation), value=1.0)]
+    cases = [case(alert, "firing", "always fires", timing, [], value=1.0)]  # from its first evaluation past `for`
+    if timing.pending_at is not None:
+        cases.append(case(alert, "pending", "is only pending before `for` has passed", timing, [],
+                          at=timing.pending_at, value=1.0))
+    return cases
 
 
 BUILDERS = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..checks import regex
 from ..model import Model
 from ..promql import le_value
 
@@ -63,7 +64,7 @@ def _match(op: str, actual: str, value: str) -> bool:
         return actual == value
     if op == "!=":
         return actual != value
-    found = re.fullmatch(value, actual) is not None
+    found = regex.fullmatch(value, actual)  # RE2, anchored, as Prometheus matches
     return found if op == "=~" else not found
 
 

@@ -37,7 +37,8 @@ def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
             "scrape_interval": str(defaults.scrape_interval),
             "scrape_timeout": str(defaults.scrape_timeout),
             "evaluation_interval": str(defaults.evaluation_interval),
-            "external_labels": dict(model.external_labels),
+            # Prometheus expands $VAR and ${VAR} in external label values: a literal `$` is written `$$`
+            "external_labels": {k: v.replace("$", "$$") for k, v in model.external_labels.items()},
         },
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": list(model.alertmanagers)}]}]},
         "rule_files": [RULES_GLOB],

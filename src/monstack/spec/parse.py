@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..checks.secrets import SECRET_FIELDS
 from ..errors import Diagnostic, MonstackError
 from ..load import Source
 from .models import Spec
@@ -21,11 +22,28 @@ def parse(source: Source) -> Spec:
         raise MonstackError(diagnostics_of(exc, source)) from None
 
 
+class _Hidden:
+    def __repr__(self) -> str:
+        return "(a value in a secret field, not shown)"
+
+
+_HIDDEN = _Hidden()
+_TYPE_ERRORS = {"string_type", "int_type", "float_type", "bool_type", "model_type", "dict_type", "list_type"}
+
+
 def diagnostics_of(exc: ValidationError, source: Source) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen: set[tuple] = set()
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    located = [_data_path(source.data, e["loc"])[0] for e in errors]
+    for error, at in zip(errors, located):
+        # a union's branch of the wrong type says nothing when another branch found the real problem deeper
+        if error["type"] in _TYPE_ERRORS and any(len(p) > len(at) and p[:len(at)] == at for p in located):
+            continue
         path, leftover = _data_path(source.data, error["loc"])
+        if any(isinstance(part, str) and part in SECRET_FIELDS for part in error["loc"]) \
+                and isinstance(error.get("input"), (str, int, float)):
+            error = {**error, "input": _HIDDEN}  # a secret field: never repeat what was pasted into it
         message, hint, key = _message(error, leftover)
         if key and leftover:
             path = path + (leftover[-1],)

@@ -17,6 +17,12 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from .base import Strict
 
 SECRET_HINT = "reference it instead: `{env: NAME}` (an environment variable) or `{file: /path/to/secret}`"
+# Folders the generated stack mounts in its containers (render/compose.py; a test keeps the two in step), and
+# system folders: a `{file: ...}` secret is mounted at its own path, so one there would shadow a configuration
+# file (or be shadowed by it).
+RESERVED_FOLDERS = ("/etc/prometheus", "/etc/alertmanager", "/etc/grafana", "/prometheus", "/alertmanager",
+                    "/var/lib/grafana", "/data", "/run/secrets", "/host", "/bin", "/sbin", "/lib", "/usr", "/proc",
+                    "/sys", "/dev")
 
 
 class SecretRef(Strict):
@@ -30,6 +36,20 @@ class SecretRef(Strict):
     def _no_literal(cls, value: Any) -> Any:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             raise ValueError(f"a secret must not be written in the spec; {SECRET_HINT}")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _own_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = value.split("/")
+        if ".." in parts or "." in parts or "//" in value or value.endswith("/"):
+            raise ValueError(f"{value!r}: give the secret file's plain absolute path (no `.`, `..` or trailing /)")
+        for folder in RESERVED_FOLDERS:
+            if value == folder or value.startswith(folder + "/") or folder.startswith(value + "/"):
+                raise ValueError(f"{value!r} is inside {folder}, which the generated stack mounts or the system "
+                                 "owns: the secret would shadow (or be shadowed by) the files there")
         return value
 
     @model_validator(mode="after")
@@ -57,24 +77,15 @@ class _OneOrMany:
 
 OneOrMany = _OneOrMany
 
-# What gives a credential away in a URL: known token-bearing webhook hosts, credential query parameters, userinfo.
-_TOKEN_RE = re.compile(
-    r"(hooks\.slack\.com/services/|webhook\.office\.com/webhookb2/|\.logic\.azure\.com|\.powerplatform\.com"
-    r"|api\.telegram\.org/bot|discord(app)?\.com/api/webhooks/"
-    r"|[?&](token|access_token|key|api_key|apikey|secret|password|sig|signature|auth)="
-    r"|//[^/@\s]+:[^/@\s]+@)", re.I)
-
-
-def carries_credential(text: str) -> bool:
-    """Whether a URL or address gives a credential away (a token host, a credential parameter, userinfo)."""
-    return _TOKEN_RE.search(text) is not None
-
-
 def plain_url(value: Any) -> Any:
-    """A URL written in the spec: refused when it carries a credential, and it must be http(s)."""
+    """A URL written in the spec: refused when it carries a credential (`checks.secrets`, the one detector),
+    and it must be http(s)."""
+    from ..checks import secrets  # noqa: PLC0415 - a leaf module of pure text checks
+
     if isinstance(value, str):
-        if _TOKEN_RE.search(value):
-            raise ValueError(f"this URL carries a credential; {SECRET_HINT}")
+        found = secrets.find(value)
+        if found:
+            raise ValueError(f"this URL carries a credential ({found.what}); {SECRET_HINT}")
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("a URL must start with http:// or https:// and name a host")
     return value
@@ -103,6 +114,13 @@ class Email(Strict):
     require_tls: bool = True
     subject: str | None = Field(None, description="default: [FIRING] alertname (severity)")
     send_resolved: bool = False
+
+    @field_validator("smarthost")
+    @classmethod
+    def _port(cls, value: str) -> str:
+        if not 1 <= int(value.rsplit(":", 1)[1]) <= 65535:
+            raise ValueError(f"{value!r}: port {int(value.rsplit(':', 1)[1])} is outside 1-65535")
+        return value
 
     @model_validator(mode="after")
     def _password_over_tls(self) -> "Email":

@@ -27,9 +27,23 @@ LabelName = Annotated[str, Field(pattern=LABEL_RE)]
 LabelMatch = dict[LabelName, str]
 
 
+def _re2(pattern: str) -> str:
+    from ..checks import regex  # noqa: PLC0415 - a leaf module of pure text checks
+
+    if (why := regex.error(pattern)) is not None:
+        raise ValueError(f"invalid regex {pattern!r} (Alertmanager reads Go's RE2 syntax): {why}")
+    return pattern
+
+
+LabelRegexes = dict[LabelName, Annotated[str, AfterValidator(_re2)]]
+
+
 def _wildcard_alone(value: list[str]) -> list[str]:
     if "..." in value and len(value) > 1:
         raise ValueError("`...` groups by every label: give it alone, not with other labels")
+    twice = sorted({label for label in value if value.count(label) > 1})
+    if twice:
+        raise ValueError(f"duplicated label {twice[0]!r}: Alertmanager refuses a group_by that names a label twice")
     return value
 
 
@@ -51,7 +65,7 @@ def _no_spam(group_interval) -> None:
 
 class Route(Strict):
     match: LabelMatch = Field(default_factory=dict, description="label: value, all equal")
-    match_re: LabelMatch = Field(default_factory=dict, description="label: regex, all matching (anchored)")
+    match_re: LabelRegexes = Field(default_factory=dict, description="label: regex, all matching (anchored, RE2)")
     receiver: str
     continue_: bool = Field(False, alias="continue", description="also try the next sibling routes")
     group_by: GroupBy | None = Field(None, description="labels that make a notification group; [...] for all")
@@ -64,12 +78,10 @@ class Route(Strict):
 
     @model_validator(mode="after")
     def _regexes(self) -> "Route":
+        from ..checks import regex  # noqa: PLC0415 - a leaf module of pure text checks
+
         for label, pattern in self.match_re.items():
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"match_re.{label}: invalid regex {pattern!r}: {exc}") from None
-            if label in self.match and not compiled.fullmatch(self.match[label]):
+            if label in self.match and not regex.fullmatch(pattern, self.match[label]):
                 raise ValueError(f"{label} must equal {self.match[label]!r} and match {pattern!r}: this route "
                                  "can never match")
         _no_spam(self.group_interval)

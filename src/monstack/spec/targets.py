@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from ..checks import secrets
 from .base import Strict
-from .receivers import SECRET_HINT, PlainURL, SecretRef, carries_credential
+from .receivers import SECRET_HINT, PlainURL, SecretRef
 from .units import DurationField
 
 NAME_RE = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -39,9 +40,12 @@ LabelName = Annotated[str, Field(pattern=NAME_RE)]
 
 
 def _reserved_labels(labels: dict[str, str]) -> dict[str, str]:
-    for key in labels:
+    for key, value in labels.items():
         if key.startswith("__"):
             raise ValueError(f"label {key!r}: names starting with __ are reserved for Prometheus")
+        if value == "":
+            raise ValueError(f"label {key!r} has an empty value: Prometheus treats that as no label at all "
+                             "(give it a value, or remove it)")
     return labels
 
 
@@ -224,8 +228,9 @@ class Target(Strict):
             raise ValueError(f"a target of kind {self.kind} needs `address` (host:port that serves /metrics), "
                              "`instances` or `discovery`")
         for probed in self.probe or ():
-            if carries_credential(probed):
-                raise ValueError(f"probe {probed!r} carries a credential; {SECRET_HINT}")
+            found = secrets.find(probed)
+            if found:
+                raise ValueError(f"a probed target carries a credential ({found.what}); {SECRET_HINT}")
         if self.pushed_jobs and self.kind != "pushgateway":
             raise ValueError("`pushed_jobs` is for a pushgateway target")
         for key in self.params:
