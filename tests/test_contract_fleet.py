@@ -53,6 +53,42 @@ def test_loopback_config_rewrites_the_addresses_and_nothing_else():
         loopback_config(config, {a: a for a in addresses if a != "nginx-exporter:9113"})
 
 
+BACKUP_ALERT = """  - name: BackupSlow
+    group: meta
+    service: monitoring
+    severity: warning
+    when: {threshold: {metric: backup_duration_seconds}}
+    above: 1h
+    summary: "The nightly backup took {{ $value | humanizeDuration }}"
+    description: "The backup pushes its duration to the Pushgateway as job nightly-backup."
+
+routing:
+"""
+
+
+def pushed_metric_model(tmp_path):
+    """The checkout spec with one alert over a pushed metric, with no job matcher: its owner is the pushgateway
+    target, but Prometheus stores it under the pushed job (honor_labels)."""
+    spec = tmp_path / "checkout.yaml"
+    spec.write_text(SPEC.read_text(encoding="utf-8").replace("\nrouting:\n", "\n" + BACKUP_ALERT, 1), encoding="utf-8")
+    return pipeline.resolve(spec).model
+
+
+def test_a_pushed_metric_is_looked_for_under_its_pushed_job(tmp_path):
+    from test_contract import FakeAPI, everything  # noqa: PLC0415
+
+    model = pushed_metric_model(tmp_path)
+    series = everything(model)
+    assert "backup_duration_seconds" in series["pushgateway"]
+    series["nightly-backup"] = {"backup_duration_seconds": series["pushgateway"].pop("backup_duration_seconds")}
+    result = contract.verify(model, FakeAPI(series))
+    assert result.ok, [f.message() for f in result.findings]
+    del series["nightly-backup"]  # pushed by nobody: missing, named under the Pushgateway's job
+    [finding] = contract.verify(model, FakeAPI(series)).findings
+    assert (finding.metric, finding.job) == ("backup_duration_seconds", "pushgateway")
+    assert "alert BackupSlow" in finding.where
+
+
 # --- slow: the real fleet ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -140,6 +176,14 @@ def test_pushed_series_keep_their_job(fleet):
         assert [(s["metric"]["job"], s["metric"]["instance"]) for s in series] == \
             [(running.PUSHED_JOB, running.PUSHED_INSTANCE)], series
     assert set(_values(api, "pushgateway_build_info", "job")) == {"pushgateway"}  # its own series: the scrape job
+
+
+@pytest.mark.slow
+def test_a_pushed_metric_is_found_under_its_pushed_job(fleet, tmp_path):
+    _, api = fleet
+    result = contract.verify(pushed_metric_model(tmp_path), api)
+    assert result.ok, "\n".join(f.message() for f in result.findings)
+    assert [ref.job for ref in result.checked if ref.metric == "backup_duration_seconds"][:1] == ["pushgateway"]
 
 
 def _firing(api, alert: str) -> dict[str, dict]:
