@@ -10,7 +10,7 @@ How to run (a dev tool, not run in CI; root, on Debian bookworm, a few minutes t
     .venv/bin/python scripts/measure-exporters.py --check    # write nothing; exit 1 if a file would change
     .venv/bin/python scripts/measure-exporters.py mysql nginx   # only these kinds
 
-It starts every service on loopback through tests/contract/services.py's Catalogue (the launchers the contract
+It starts every service on loopback through tests/contract/catalogue_services.py's Catalogue (the launchers the contract
 suite uses: own temporary folder, free ports, own process groups, all stopped at the end), scrapes each endpoint in
 the text format and writes one file per kind, deterministically: fields in a fixed order, families sorted, label
 lists and example values sorted (values of this run such as ports, temporary folders, random ids left out). The
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
 from contract import catalogue  # noqa: E402
-from contract.services import Catalogue, catalogue_missing_programs  # noqa: E402
+from contract.catalogue_services import Catalogue, catalogue_missing_programs  # noqa: E402
 
 # kind file -> the hand-kept defaults of a new file; `image` is (repository, tag prefix): the tag is the version
 KINDS: dict[str, dict] = {

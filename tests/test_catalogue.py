@@ -7,7 +7,6 @@ exporter release that renames a metric or drops a label fails here, naming it.
 from __future__ import annotations
 
 import datetime
-import os
 import re
 import time
 
@@ -134,13 +133,10 @@ def _measurable() -> list[str]:
 
 @pytest.fixture(scope="module")
 def scraped():
-    from contract.services import Catalogue, catalogue_missing_programs  # noqa: PLC0415
+    from contract.catalogue_services import Catalogue, catalogue_missing_programs  # noqa: PLC0415
+    from contract.services import require  # noqa: PLC0415
 
-    missing = catalogue_missing_programs()
-    if missing and os.environ.get("MONSTACK_CONTRACT_REQUIRED"):
-        pytest.fail("MONSTACK_CONTRACT_REQUIRED is set and these are missing: " + ", ".join(missing))
-    if missing:
-        pytest.skip("the catalogue check needs (make contract-deps): " + ", ".join(missing))
+    require(catalogue_missing_programs(), "the catalogue check needs (make contract-deps)")
     started = time.monotonic()
     with Catalogue() as running:
         running.wait_settled()

@@ -1,12 +1,11 @@
 """The metrics contract (monstack.contract, `monstack verify-metrics`), first against a fake Prometheus API, then
 (marked slow) against the real thing: the example's exporters from Debian's packages on loopback, a stand-in
 application serving the spec's `metrics:`, and the real Prometheus with the generated scrape configuration.
-The celery job (no Debian celery-exporter) is left out of the live check: see tests/contract/services.py.
+The celery job (no Debian celery-exporter) is left out of the live check: see tests/contract/stacks.py.
 """
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -98,14 +97,11 @@ def test_verify_metrics_unreachable_prometheus_is_unusable():
 
 @pytest.fixture(scope="module")
 def stack():
-    from contract.services import Stack, missing_programs  # noqa: PLC0415
+    from contract.services import require  # noqa: PLC0415
+    from contract.stacks import Stack, missing_programs  # noqa: PLC0415
 
-    missing = missing_programs()
-    if missing and os.environ.get("MONSTACK_CONTRACT_REQUIRED"):
-        pytest.fail("MONSTACK_CONTRACT_REQUIRED is set and these are missing: " + ", ".join(missing))
-    if missing:
-        pytest.skip("the contract suite needs (bash scripts/install-tools.sh --exporters; apt-get install "
-                    "redis-server postgresql): " + ", ".join(missing))
+    require(missing_programs(), "the contract suite needs (bash scripts/install-tools.sh --exporters; apt-get "
+                                "install redis-server postgresql)")
     generated = ROOT / "generated" / "real-estate-scraper"
     started = time.monotonic()
     with Stack(generated) as running:
@@ -142,34 +138,15 @@ def test_every_referenced_metric_and_label_is_really_scraped(stack, model):
     assert {ref.job for ref in result.skipped} == set(SKIPPED_JOBS)
 
 
-def _selector_texts(node) -> list[str]:
-    if type(node).__name__ == "VectorSelector":
-        return [str(node)]
-    out = []
-    for attr in ("lhs", "rhs", "expr", "param", "vector_selector"):
-        child = getattr(node, attr, None)
-        if child is not None and not isinstance(child, (str, int, float)):
-            out += _selector_texts(child)
-    for arg in getattr(node, "args", None) or ():
-        out += _selector_texts(arg)
-    return out
-
-
 @pytest.mark.slow
 def test_every_selector_of_every_rule_matches_scraped_series(stack, model):
     """Stricter than names: label values too (mode="idle", fstype!~..., mountpoint="/", job="..."); the stand-in
     serves status 500 and result failure/failed, so the application's selectors match by construction."""
-    import promql_parser  # noqa: PLC0415
+    from contract.series_match import empty_selectors  # noqa: PLC0415
 
     _, api = stack
-    celery = {"celery_worker_up", "celery_queue_length"}
-    empty = []
-    for rule in model.rules:
-        for selector in sorted(set(_selector_texts(promql_parser.parse(rule.expr)))):
-            if any(name in selector for name in celery) or 'job="celery"' in selector:
-                continue
-            if not api.get("/api/v1/query", query=f"count({selector})")["result"]:
-                empty.append(f"alert {rule.name}: {selector}")
+    celery = ("celery_worker_up", "celery_queue_length", 'job="celery"')
+    empty = empty_selectors(model, api, skip=lambda selector: any(name in selector for name in celery))
     assert not empty, "selectors matching no scraped series:\n" + "\n".join(empty)
 
 

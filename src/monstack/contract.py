@@ -9,6 +9,7 @@ names the scraped job really offers (difflib).
 
 A reference is attributed to the job expected to expose it: the selector's own `job="..."` matcher, else the
 target a `metrics:` entry declares, else the job whose exporter catalog (monstack.exporters) lists the name.
+A job with honor_labels (a Pushgateway) is looked for under its own name and the pushed jobs' (`job_values`).
 `skip_jobs` leaves a job's references out (e.g. celery, when no celery-exporter runs).
 """
 
@@ -177,7 +178,10 @@ def verify(model: Model, prometheus: str | PrometheusAPI, *, skip_jobs: tuple[st
     refs = references(model)
     skipped = [ref for ref in refs if ref.job in skip_jobs]
     checked = [ref for ref in refs if ref.job not in skip_jobs]
-    jobs = {job.name for job in model.jobs}
+    # a scrape job's series carry its name, and with honor_labels the pushed jobs' names (a Pushgateway)
+    stored: dict[str | None, tuple] = {job.name: job.job_values for job in model.jobs}
+    jobs = set(stored)
+    stored[None] = (None,)
     names: dict[str | None, set[str]] = {None: api.names()}
     labels: dict[tuple[str, str | None], set[str]] = {}
     found: dict[tuple, Finding] = {}
@@ -193,12 +197,12 @@ def verify(model: Model, prometheus: str | PrometheusAPI, *, skip_jobs: tuple[st
     for ref in checked:
         job = ref.job if ref.job in jobs else None
         if job not in names:
-            names[job] = api.names(job)
+            names[job] = set().union(*(api.names(value) for value in stored[job]))
         if ref.metric not in names[job]:
             finding(ref.metric, job, None, ref.where, names[job], ref.metric)
             continue
         if (ref.metric, job) not in labels:
-            labels[(ref.metric, job)] = api.labels(ref.metric, job)
+            labels[(ref.metric, job)] = set().union(*(api.labels(ref.metric, value) for value in stored[job]))
         have = labels[(ref.metric, job)]
         for label in ref.labels:
             if label not in have:

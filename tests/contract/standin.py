@@ -1,5 +1,6 @@
 """A stand-in for the application: serves every metric of a spec's `metrics:` section, with every declared label,
-through prometheus_client on 127.0.0.1:PORT. Usage: python standin.py SPEC PORT
+through prometheus_client on 127.0.0.1:PORT; with TARGET, only the metrics declared for that target (not, say,
+what a batch job pushes to a Pushgateway). Usage: python standin.py SPEC PORT [TARGET]
 
 Each labelled metric gets one series per label (values chosen so the example's rules find their series: status
 500 and 200, result failure/failed/success); counters are incremented, histograms observe one value.
@@ -18,11 +19,13 @@ SAMPLE_VALUES = {"status": ["200", "500"], "result": ["success", "failure", "sen
 TYPES = {"counter": Counter, "gauge": Gauge, "histogram": Histogram, "summary": Summary}
 
 
-def serve(spec_path: str, port: int) -> None:
+def serve(spec_path: str, port: int, target: str | None = None) -> None:
     with open(spec_path, encoding="utf-8") as f:
         spec = yaml.safe_load(f)
     registry = CollectorRegistry()
     for m in spec.get("metrics") or []:
+        if target is not None and m.get("target") != target:
+            continue
         labels = list(m.get("labels") or [])
         kwargs = {"registry": registry, "labelnames": labels}
         if m["type"] == "histogram" and m.get("buckets"):
@@ -46,4 +49,4 @@ def _label_sets(labels: list[str]) -> list[tuple[str, ...]]:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]))
+    serve(sys.argv[1], int(sys.argv[2]), *sys.argv[3:4])
