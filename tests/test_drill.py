@@ -154,6 +154,35 @@ def test_every_kind_of_the_example_has_a_driver():
     assert drivers.driver(model, rules["PrometheusRuleEvaluationFailures"]) is None
 
 
+def test_every_alert_of_the_examples_has_a_driver_but_the_servers_own():
+    """What validate accepts and `monstack test` proves, the drill can drive: the only alerts of the example
+    specs without a driver are those on series only the real Prometheus / Alertmanager expose."""
+    import re
+
+    from monstack import pipeline
+    from monstack.drill import drivers
+
+    for spec in sorted((EXAMPLE.parent).glob("*.yaml")):
+        model = pipeline.resolve(spec).model
+        for rule in model.rules:
+            if drivers.driver(model, rule) is None:
+                assert re.search(r'\b(prometheus|alertmanager)_\w+|job="(prometheus|alertmanager)"', rule.expr), \
+                    (spec.name, rule.name, rule.expr)
+
+
+@pytest.mark.tools
+@needs_daemons
+def test_drill_drives_a_job_pushed_to_the_pushgateway():
+    """The checkout example's backup metrics are pushed (job="nightly-backup", kept by honor_labels): the
+    Pushgateway's stand-in serves them with their own job, and takes them away for the absent alert."""
+    report = run(EXAMPLE.parent / "checkout.yaml", ["NightlyBackupStale", "BackupMetricsMissing"])
+    print(report.text())
+    assert report.ok, report.text()
+    by = {r.alert: r for r in report.results}
+    assert "nightly-backup" in by["NightlyBackupStale"].how and "not exposed" in by["BackupMetricsMissing"].how
+    assert len(report.pids) == 2 and drill_processes(report.pids) == []
+
+
 def test_missing_binary_is_a_clear_error(tmp_path, monkeypatch):
     from monstack.errors import MonstackError
 

@@ -162,6 +162,7 @@ def driver(model: Model, rule: Rule) -> Driver | None:
     except (Untestable, ValueError, KeyError, AttributeError):
         return None
     standins = {j.name for j in model.jobs} - {"prometheus", "alertmanager"}
+    standins |= {pushed for j in model.jobs if j.honor_labels and j.name in standins for pushed in j.pushed_jobs}
     return found if found is not None and found.jobs <= standins else None
 
 

@@ -197,7 +197,7 @@ class Pushed:
 
 
 class _Labelled:
-    SETTERS = frozenset({"set_gauge", "set_rate", "set_latency", "set_observations"})
+    SETTERS = frozenset({"set_gauge", "set_rate", "set_latency", "set_observations", "remove"})
 
     def __init__(self, series: Series, extra: dict[str, str]) -> None:
         self._series, self._extra = series, extra
