@@ -59,8 +59,13 @@ def resolve(spec_path: Path) -> Resolved:
     if errors_only(problems):
         raise MonstackError(problems)
     from .boards import alert_links  # noqa: PLC0415
+    from .render import kubernetes  # noqa: PLC0415
 
-    return Resolved(source, model.with_dashboard_links(built, alert_links(built)), problems)
+    linked = model.with_dashboard_links(built, alert_links(built))
+    problems += kubernetes.check(linked, source)  # deployment kind kubernetes: what its objects cannot carry
+    if errors_only(problems):
+        raise MonstackError(problems)
+    return Resolved(source, linked, problems)
 
 
 def render(resolved: Resolved, out: Path) -> dict[str, bytes]:
@@ -158,7 +163,7 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
             if found["amtool"]:
                 jobs["amtool"].append(pool.submit(amtool.check_config, found["amtool"],
                                                   root / "alertmanager" / "alertmanager.yml"))
-            if found["docker-compose"]:
+            if found["docker-compose"] and (root / "docker-compose.yml").is_file():  # kind compose only
                 jobs["docker-compose"].append(pool.submit(compose.check_config, found["docker-compose"],
                                                           root / "docker-compose.yml"))
             results = {name: [d for job in futures for d in job.result()] for name, futures in jobs.items()}

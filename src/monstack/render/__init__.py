@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from ..model import Model
-from . import (alertmanager, compose, dashboards, prometheus, provisioning, rules, runbooks, stack_readme,
-               unit_tests)
+from . import (alertmanager, compose, dashboards, kubernetes, prometheus, provisioning, rules, runbooks,
+               stack_readme, unit_tests)
 from .common import Stamp
 
-RENDERERS = (prometheus.render, rules.render, unit_tests.render, alertmanager.render,
-             compose.render, stack_readme.render, dashboards.render, provisioning.render, runbooks.render)
+RENDERERS = (prometheus.render, rules.render, unit_tests.render, alertmanager.render, dashboards.render,
+             runbooks.render)
+DEPLOYMENTS = {  # deployment.kind -> what runs the stack
+    "compose": (compose.render, stack_readme.render, provisioning.render),
+    "kubernetes": (kubernetes.render,),
+}
 
 
 def render_all(model: Model, stamp: Stamp) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for renderer in RENDERERS:
+    for renderer in RENDERERS + DEPLOYMENTS[model.spec.deployment.kind]:
         files.update(renderer(model, stamp))
     return dict(sorted(files.items()))
 

@@ -51,6 +51,11 @@ def matchers(equal: dict[str, str], regex: dict[str, str] | None = None) -> list
 
 
 def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
+    return {PATH: dump_yaml(config(model), stamp)}
+
+
+def config(model: Model) -> dict:
+    """alertmanager.yml as data (also what the Kubernetes output converts or embeds)."""
     routing = model.spec.routing
     config: dict = {
         "global": {"resolve_timeout": str(routing.resolve_timeout)},
@@ -71,7 +76,7 @@ def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
         config["inhibit_rules"] = [_inhibit(i) for i in routing.inhibit]
     if routing.templates:
         config["templates"] = list(routing.templates)
-    return {PATH: dump_yaml(config, stamp)}
+    return config
 
 
 def _route(route: Route) -> dict:

@@ -372,6 +372,8 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
     """What would make the stack wrong: two targets needing one exporter service to watch two things, an
     exporter named like a core service, a core target scraped on a port its service does not listen on."""
     out: list[Diagnostic] = []
+    if model.spec.deployment.kind != "compose":
+        return out  # no compose stack: render/kubernetes/checks.py checks the Kubernetes output
     first: dict[str, tuple[int, object]] = {}
     for i, target in enumerate(model.spec.targets):
         job = model.job(target.name)

@@ -13,10 +13,12 @@ FOLDER = "prometheus/rules"
 
 
 def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
-    return {
-        f"{FOLDER}/{name}.yml": dump_yaml({"groups": [{"name": name, "rules": [_rule(r) for r in rules]}]}, stamp)
-        for name, rules in model.groups.items()
-    }
+    return {f"{FOLDER}/{name}.yml": dump_yaml({"groups": [group]}, stamp) for name, group in groups(model).items()}
+
+
+def groups(model: Model) -> dict[str, dict]:
+    """Each rule group as the rule files carry it (also what a PrometheusRule embeds), by group name."""
+    return {name: {"name": name, "rules": [_rule(r) for r in rules]} for name, rules in model.groups.items()}
 
 
 def _rule(rule: Rule) -> dict:

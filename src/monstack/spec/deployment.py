@@ -1,4 +1,5 @@
-"""The `deployment` section of `monstack/v1`: how the generated docker-compose stack runs.
+"""The `deployment` section of `monstack/v1`: how the generated stack runs, docker-compose (the default) or
+Kubernetes with the Prometheus Operator (`kind: kubernetes`, options under `kubernetes:`).
 
 Everything has a default, so a spec without `deployment:` still gives a working stack: images pinned to the
 versions monstack is tested with, the UIs published on 127.0.0.1 only, a Grafana admin password read from the
@@ -9,9 +10,9 @@ values; the exporters read theirs from files (`DATA_SOURCE_PASS_FILE`, `REDIS_PA
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from .base import Strict
 from .routing import SecretRef
@@ -127,8 +128,60 @@ def _ip(value: str) -> str:
     return value
 
 
+DNS_LABEL_RE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # a namespace: RFC 1123 label, at most 63
+DNS_NAME_RE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"  # an object name (subdomain)
+K8S_LABEL_KEY_RE = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+K8S_LABEL_VALUE_RE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+
+
+def _label_value(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value  # grafana_dashboard: 1
+
+
+K8sLabels = dict[Annotated[str, Field(pattern=K8S_LABEL_KEY_RE, max_length=316)],
+                 Annotated[str, BeforeValidator(_label_value), Field(pattern=K8S_LABEL_VALUE_RE, max_length=63)]]
+ObjectName = Annotated[str, Field(pattern=DNS_NAME_RE, max_length=253)]
+
+
+class Kubernetes(Strict):
+    """Objects for the Prometheus Operator (kube-prometheus-stack): PrometheusRules, ServiceMonitors, PodMonitors,
+    Probes, ScrapeConfigs, an AlertmanagerConfig (or the whole alertmanager.yaml in a Secret), dashboard ConfigMaps
+    for the Grafana sidecar, and a kustomization.yaml listing them (`kubectl apply -k kubernetes/`)."""
+
+    namespace: Annotated[str, Field(pattern=DNS_LABEL_RE, max_length=63)] = Field(
+        "monitoring", description="namespace of every generated object (and of the Secrets they reference)")
+    labels: K8sLabels = Field(default_factory=lambda: {"release": "kube-prometheus-stack"}, description=(
+        "labels of every prometheus-operator object (ServiceMonitor, PodMonitor, Probe, ScrapeConfig, "
+        "AlertmanagerConfig): what your Prometheus' *Selector fields select; kube-prometheus-stack selects "
+        "`release: <helm release name>`"))
+    rule_labels: K8sLabels | None = Field(None, description=(
+        "labels of the PrometheusRules (the Prometheus' ruleSelector); default: `labels`"))
+    dashboard_labels: K8sLabels = Field(default_factory=lambda: {"grafana_dashboard": "1"}, description=(
+        "labels of the dashboard ConfigMaps: what the Grafana sidecar looks for (kube-prometheus-stack: "
+        "grafana.sidecar.dashboards.label, grafana_dashboard: \"1\")"))
+    alertmanager: Literal["config", "secret"] = Field("config", description=(
+        "config: an AlertmanagerConfig (routes and receivers, merged by the operator under its own route, with a "
+        "namespace matcher); secret: the whole alertmanager.yaml in a Secret, for the Alertmanager's configSecret"))
+    matcher_strategy: Literal["OnNamespace", "OnNamespaceExceptForAlertmanagerNamespace", "None"] = Field(
+        "OnNamespace", description=(
+            "your Alertmanager's alertmanagerConfigMatcherStrategy.type: OnNamespace (the operator's default) adds "
+            "namespace=\"<namespace>\" to the AlertmanagerConfig's route, so only alerts carrying that label "
+            "reach its receivers; None adds nothing"))
+    config_secret: ObjectName | None = Field(None, description=(
+        "alertmanager: secret: the Secret's name (the Alertmanager's configSecret); default alertmanager-<project>"))
+    credentials_secret: ObjectName | None = Field(None, description=(
+        "the Secret you create with every credential (receivers, scrape auth, TLS files), one key per reference: "
+        "{env: NAME} -> key name in lower case, {file: /a/b} -> key file_a_b; default <project>-monitoring-credentials"))
+
+
 class Deployment(Strict):
-    """The docker-compose stack: Prometheus, Alertmanager, Grafana and the exporters the targets need."""
+    """How the stack runs: a docker-compose stack (the default: Prometheus, Alertmanager, Grafana and the exporters
+    the targets need) or, with `kind: kubernetes`, objects for the Prometheus Operator."""
+
+    kind: Literal["compose", "kubernetes"] = Field("compose", description=(
+        "compose: docker-compose.yml and its README; kubernetes: kubernetes/ (prometheus-operator objects, "
+        "kustomization.yaml) instead; the Prometheus and Alertmanager files, dashboards and runbooks are always written"))
+    kubernetes: Kubernetes | None = Field(None, description="options of `kind: kubernetes`")
 
     bind_address: Annotated[str, AfterValidator(_ip)] = Field(
         "127.0.0.1", description="host address the UIs are published on; 127.0.0.1 keeps them off the network")
@@ -140,3 +193,11 @@ class Deployment(Strict):
     redis: Redis = Field(default_factory=Redis)
     celery: Celery = Field(default_factory=Celery)
     mysql: MySQL = Field(default_factory=MySQL)
+
+    @model_validator(mode="after")
+    def _kind(self) -> "Deployment":
+        if self.kubernetes is not None and self.kind != "kubernetes":
+            raise ValueError("`kubernetes:` options are for `kind: kubernetes`: add it, or drop them")
+        if self.kind == "kubernetes" and self.kubernetes is None:
+            object.__setattr__(self, "kubernetes", Kubernetes())
+        return self

@@ -125,7 +125,8 @@ class Spec(Strict):
     alerts: list[Alert] = Field(default_factory=list)
     routing: Routing
     deployment: Deployment = Field(default_factory=Deployment, description=(
-        "the docker-compose stack: images, published address, network, secrets of Grafana and the exporters"))
+        "how the stack runs: the docker-compose stack (images, published address, network, secrets of Grafana and "
+        "the exporters) or, with `kind: kubernetes`, prometheus-operator objects"))
     dashboards: list[Dashboard] = Field(default_factory=list, description=(
         "Grafana dashboards (besides the generated Alerts dashboard): rows of panels showing alerts, metrics, "
         "targets or raw PromQL"))
