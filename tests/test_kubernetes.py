@@ -7,6 +7,7 @@ No Kubernetes API server is packaged here: objects are validated offline (schema
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -543,3 +544,12 @@ def test_dashboard_past_1_mib_is_an_error(tmp_path):
         pipeline.resolve(inflated(tmp_path, 1300))
     (found,) = [d for d in caught.value.diagnostics if d.check == "kubernetes/configmap-size"]
     assert found.severity == "error" and "1 MiB" in found.message and found.path == ("dashboards", 0)
+
+
+def test_validate_runs_the_tools_and_skips_docker_compose(tmp_path):
+    real_tool("promtool")
+    with contextlib.chdir(ROOT):
+        result = pipeline.validate(kubernetes_copy(tmp_path, "checkout", "matcher_strategy: None\n"))
+    status = {run.name: run.status for run in result.tools}
+    assert status["promtool"] == "ok"
+    assert status["docker-compose"] in ("skipped", "missing")

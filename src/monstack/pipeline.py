@@ -176,6 +176,9 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
                                        check="tools", severity="warning",
                                        hint="run scripts/install-tools.sh (or pass --require-tools in CI)"))
             continue
+        if not jobs[name]:  # nothing of its kind was rendered (docker-compose, for a Kubernetes deployment)
+            runs.append(ToolRun(name, tool.path, tool.source, tool.version, "skipped"))
+            continue
         problems += results[name]
         runs.append(ToolRun(name, tool.path, tool.source, tool.version, "failed" if results[name] else "ok"))
         if not tool.version_ok:

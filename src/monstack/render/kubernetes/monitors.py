@@ -115,8 +115,7 @@ def _pod_monitor(job: Job, auth: dict) -> dict:
 
 
 def _probe(job: Job, auth: dict) -> dict:
-    scheme, _, host = job.exporter.rpartition("://")
-    out: dict = {"jobName": job.name, "prober": {"url": host, "scheme": scheme or "http", "path": job.metrics_path}}
+    out: dict = {"jobName": job.name, "prober": {"url": job.exporter, "scheme": job.scheme, "path": job.metrics_path}}
     params = dict(job.params)
     module = params.pop("module", ["http_2xx"])
     out["module"] = module[0]
