@@ -22,7 +22,7 @@ import yaml
 from conftest import EXAMPLE, ROOT
 
 from monstack import pipeline
-from monstack.checks.secrets import mask
+from monstack.syntax.secrets import mask
 from monstack.errors import MonstackError
 from monstack.load import MAX_BYTES, MAX_NODES
 

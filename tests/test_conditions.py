@@ -270,7 +270,7 @@ def test_contract_references_include_the_new_selectors(resolved):
 # --- drill: one run, one alert per new kind ----------------------------------------------------------------------
 
 def test_every_new_kind_has_a_driver(resolved):
-    from monstack.drill import drivers
+    from monstack.drill import choose as drivers
 
     model = resolved.model
     found = {r.name: drivers.driver(model, r) for r in model.rules}

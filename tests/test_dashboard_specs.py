@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from monstack.errors import errors_only
-from monstack.lint import lint
+from monstack.checks import dashboards as dashboard_checks
+from monstack.checks import metrics
 from monstack.load import load_text
 from monstack.model import build
 from monstack.render import Stamp, dashboards, provisioning
@@ -23,7 +24,7 @@ from test_dashboards import by_title, check_layout, check_queries, check_schemas
 def resolve_text(text: str):
     source = load_text(textwrap.dedent(text), "demo.yaml")
     model, problems = build(parse(source), source)
-    return model, problems + lint(model, source)
+    return model, problems + metrics.check(model, source) + dashboard_checks.check(model, source)
 
 
 def render_text(text: str) -> tuple:

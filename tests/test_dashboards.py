@@ -20,7 +20,7 @@ from referencing.jsonschema import DRAFT7
 
 from conftest import ROOT
 from monstack import pipeline
-from monstack.lint import known_metrics, metric_names
+from monstack.metrics import known_metrics, metric_names
 from monstack.panels import parseable, split_comparison
 from monstack.render import dashboards, provisioning
 

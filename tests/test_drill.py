@@ -139,7 +139,7 @@ def test_drill_names_the_failing_step(tmp_path, monkeypatch):
 
 def test_every_kind_of_the_example_has_a_driver():
     from monstack import pipeline
-    from monstack.drill import default_alerts, drivers
+    from monstack.drill import choose as drivers, default_alerts
 
     model = pipeline.resolve(EXAMPLE).model
     rules = {r.name: r for r in model.rules}
@@ -160,7 +160,7 @@ def test_every_alert_of_the_examples_has_a_driver_but_the_servers_own():
     import re
 
     from monstack import pipeline
-    from monstack.drill import drivers
+    from monstack.drill import choose as drivers
 
     for spec in sorted((EXAMPLE.parent).glob("*.yaml")):
         model = pipeline.resolve(spec).model

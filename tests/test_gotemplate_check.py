@@ -13,7 +13,7 @@ import yaml
 
 from conftest import real_tool
 
-from monstack.checks import gotemplate
+from monstack.syntax import gotemplate
 
 CORPUS = [
     'plain text',

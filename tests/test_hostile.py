@@ -379,7 +379,7 @@ def test_the_reserved_secret_folders_cover_every_folder_the_stack_mounts():
 def test_regex_and_template_checks_are_the_tools_verdicts():
     """Spot checks of the in-process judges against what Go's RE2 and text/template do (the full agreement
     with promtool is tests/test_gotemplate_check.py)."""
-    from monstack.checks import gotemplate, regex
+    from monstack.syntax import gotemplate, regex
 
     assert regex.error(r"5..\z") is None and regex.fullmatch(r"a.b", "a\nb")  # (?s), as Prometheus anchors
     assert regex.error(r"(?=x)") and regex.error(r"(a)\1") and regex.error(r"\C") and regex.error("a{1001}")

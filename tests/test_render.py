@@ -18,6 +18,7 @@ import yaml
 
 from conftest import EXAMPLE, ROOT, walk
 from monstack import pipeline
+from monstack.checks import routing as routing_checks
 from monstack.errors import MonstackError, errors_only
 from monstack.load import load_text
 from monstack.model import build
@@ -305,7 +306,8 @@ def small_model(routing: str = ROUTING):
         routing:
         """) + textwrap.indent(routing, "  ")
     source = load_text(text, "demo.yaml")
-    return build(parse(source), source)
+    model, problems = build(parse(source), source)
+    return model, problems + routing_checks.check(model, source)
 
 
 def small(routing: str = ROUTING) -> dict:

@@ -20,6 +20,7 @@ import yaml
 from conftest import EXAMPLE, ROOT, real_tool, walk
 from monstack import pipeline, tools
 from monstack.alert_labels import alert_labels
+from monstack.checks import routing
 from monstack.errors import MonstackError, errors_only
 from monstack.load import load_text
 from monstack.model import build
@@ -39,8 +40,10 @@ def real_amtool() -> tools.Tool:
 
 
 def model_of(text: str, name: str = "spec.yaml"):
+    """The model and the findings of building it and of the routing checks (checks/routing.py)."""
     source = load_text(text, name)
-    return build(parse(source), source)
+    model, problems = build(parse(source), source)
+    return model, problems + routing.check(model, source)
 
 
 def rendered(model) -> dict:

@@ -5,7 +5,7 @@ one row per alert group, so that every alert has a panel to link to. A spec dash
 `<project>-<name>` (stable across runs and machines, different for another project); ids number panels and row
 headers from 1 in layout order.
 
-`check()` reports every problem of the spec's dashboards at its line (lint calls it); `boards()` and `layout()` feed
+`problems()` lists every problem of the spec's dashboards (checks/dashboards.py reports them); `boards()` and `layout()` feed
 the renderer (render/dashboards.py, which alone talks to grafanalib).
 """
 
@@ -15,8 +15,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from .errors import Diagnostic
-from .load import Source
 from .model import Model
 from .panels import (FILTERS, VARIABLE, PanelError, Query, Reported, Threshold, View, alert_view, panel,
                      target_view)
@@ -71,17 +69,16 @@ class Placed:
 # --- the public functions ---------------------------------------------------------------------------------------
 
 def boards(model: Model) -> list[Board]:
-    """The spec's dashboards, then the generated Alerts dashboard (raises on a panel `check()` would refuse)."""
+    """The spec's dashboards, then the generated Alerts dashboard (raises on a panel `problems()` would list)."""
     found, problems = _resolve(model)
     if problems:
         raise ValueError("; ".join(message for _, message, _, _ in problems))
     return found
 
 
-def check(model: Model, source: Source) -> list[Diagnostic]:
-    """Every problem of the spec's dashboards, at its position in the spec."""
-    _, problems = _resolve(model)
-    return [source.diagnostic(path, message, hint=hint, check=kind) for path, message, hint, kind in problems]
+def problems(model: Model) -> list[tuple]:
+    """Every problem of the spec's dashboards as (YAML path, message, hint, check name): checks/dashboards.py."""
+    return _resolve(model)[1]
 
 
 def layout(board: Board) -> list[Placed]:

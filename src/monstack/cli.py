@@ -288,7 +288,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("MONSTACK_DEBUG"):
             raise
-        from .checks.secrets import mask  # noqa: PLC0415
+        from .syntax.secrets import mask  # noqa: PLC0415
 
         detail = mask(f"{type(exc).__name__}: {exc}")[:500].encode("ascii", "backslashreplace").decode()
         sys.stderr.write(f"monstack: internal error: {detail}\n"

@@ -23,7 +23,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from .errors import EXIT_UNUSABLE, MonstackError
-from .lint import BUILTIN
+from .metrics import BUILTIN
 from .model import Model
 
 # Functions that invent labels: a `by (label)` over them says nothing about the series below.

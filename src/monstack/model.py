@@ -16,7 +16,6 @@ from .errors import Diagnostic
 from .exporters import KINDS, SCRAPE_METRICS, Kind, from_spec, series_names
 from .load import Source
 from .spec.models import Alert, Spec, Target
-from .routing_checks import check_routing
 from .spec.units import Duration
 
 
@@ -218,7 +217,6 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
         groups={name: tuple(group) for name, group in sorted(groups.items())},
         kinds=kinds,
     )
-    problems += check_routing(model, source)  # receivers, routes, labels, inhibitions: routing_checks.py
     return model, problems
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .metrics import known_metrics, metric_names
 from .model import Model, Rule
 from .spec.dashboards import Panel
 from .spec.units import Quantity, promql_number
@@ -323,15 +324,12 @@ def _metric_kind(model: Model, name: str) -> str | None:
 
 
 def _known(model: Model) -> set[str]:
-    from .lint import known_metrics  # noqa: PLC0415 - lint imports this module's check()
-
     return known_metrics(model)
 
 
 def _check_query(model: Model, expr: str, where: str) -> None:
     import promql_parser  # noqa: PLC0415
 
-    from .lint import metric_names  # noqa: PLC0415
 
     try:
         ast = promql_parser.parse(parseable(expr))
@@ -355,7 +353,6 @@ def _legend(model: Model, expr: str, title: str) -> str:
     """`{{label}} ...` for the labels a query's result keeps, or the title when it is one series."""
     import promql_parser  # noqa: PLC0415
 
-    from .lint import metric_names  # noqa: PLC0415
 
     try:
         ast = promql_parser.parse(parseable(expr))

@@ -1,7 +1,7 @@
-"""The pipeline, load -> spec -> model -> lint -> render -> write -> tools, as the library functions the CLI calls.
+"""The pipeline, load -> spec -> model -> checks -> render -> write -> tools, as the library functions the CLI calls.
 
 Each function raises one MonstackError carrying every error of the earliest failing stage (YAML errors stop
-everything; schema errors stop before the model; model and lint errors are reported together).
+everything; schema errors stop before the model; model and check errors are reported together).
 """
 
 from __future__ import annotations
@@ -39,11 +39,9 @@ def stamp_path(path: Path) -> str:
 
 
 def resolve(spec_path: Path) -> Resolved:
-    from . import lint, model  # noqa: PLC0415
-    from .render import compose  # noqa: PLC0415
+    from . import model  # noqa: PLC0415
+    from .checks import bounds, compose, dashboards, kubernetes, metrics, routing, scrape, text  # noqa: PLC0415
     from .spec.parse import parse  # noqa: PLC0415
-
-    from .checks import bounds, scrape, text  # noqa: PLC0415
 
     source = load_file(spec_path, display_path(spec_path))
     spec = parse(source)
@@ -51,15 +49,16 @@ def resolve(spec_path: Path) -> Resolved:
     flagged = {d.path[:2] for d in problems if d.path[:1] == ("alerts",)}
     built, found = model.build(spec, source)
     problems += found
-    # an alert whose text is refused is not linted too: its PromQL would only repeat the same problem
-    problems += [d for d in lint.lint(built, source) if d.path[:2] not in flagged]
+    problems += routing.check(built, source)  # receivers, routes, labels, inhibitions
+    # an alert whose text is refused is not checked further: its PromQL would only repeat the same problem
+    problems += [d for d in metrics.check(built, source) if d.path[:2] not in flagged]
+    problems += dashboards.check(built, source)
     problems += compose.check(built, source)
     problems += scrape.check(built, source)
     problems += bounds.check(built, source)
     if errors_only(problems):
         raise MonstackError(problems)
     from .boards import alert_links  # noqa: PLC0415
-    from .render import kubernetes  # noqa: PLC0415
 
     linked = model.with_dashboard_links(built, alert_links(built))
     problems += kubernetes.check(linked, source)  # deployment kind kubernetes: what its objects cannot carry

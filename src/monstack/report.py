@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import IO, Iterable
 
-from .checks.secrets import SECRET_FIELDS, mask
+from .syntax.secrets import SECRET_FIELDS, mask
 from .errors import Diagnostic, format_path
 from .load import MAX_BYTES
 

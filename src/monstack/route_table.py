@@ -16,24 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Diagnostic
-from .routes import Node, Routed, delivered, inhibitors, route_alerts, tree
+from .routes import Node, Routed, channels, delivered, inhibitors, route_alerts, tree
 
 if TYPE_CHECKING:
     from .model import Model
-    from .spec.routing import Receiver
-
-
-def channels(receiver: "Receiver") -> list[str]:
-    """What a receiver sends to, in words (never a secret: those are only ever references)."""
-    out = [f"slack {c.channel}" for c in receiver.slack]
-    out += [f"email {c.recipients}" for c in receiver.email]
-    out += ["pagerduty" for _ in receiver.pagerduty]
-    out += [f"webhook {c.url}" if isinstance(c.url, str) else "webhook (secret URL)" for c in receiver.webhook]
-    out += ["teams" for _ in receiver.msteams]
-    out += ["opsgenie" + (f" ({', '.join(r.name for r in c.responders)})" if c.responders else "")
-            for c in receiver.opsgenie]
-    out += [f"telegram {c.chat_id}" for c in receiver.telegram]
-    return out or ["(nothing: sends nowhere)"]
 
 
 def tree_text(root: Node) -> list[str]:

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .alert_labels import AlertLabels, alert_labels
-from .checks import regex
+from .syntax import regex
 from .errors import Diagnostic
 
 if TYPE_CHECKING:
     from .load import Source
     from .model import Model
-    from .spec.routing import Route, Routing
+    from .spec.routing import Receiver, Route, Routing
     from .tools import Tool
 
 Matcher = tuple[str, str, str]  # (label, "=" or "=~", value)
@@ -233,3 +233,16 @@ def inhibitors(model: "Model", alerts: list[AlertLabels] | None = None) -> dict[
             if by:
                 out[target.name].append(Inhibition(i, by))
     return out
+
+
+def channels(receiver: "Receiver") -> list[str]:
+    """What a receiver sends to, in words (never a secret: those are only ever references)."""
+    out = [f"slack {c.channel}" for c in receiver.slack]
+    out += [f"email {c.recipients}" for c in receiver.email]
+    out += ["pagerduty" for _ in receiver.pagerduty]
+    out += [f"webhook {c.url}" if isinstance(c.url, str) else "webhook (secret URL)" for c in receiver.webhook]
+    out += ["teams" for _ in receiver.msteams]
+    out += ["opsgenie" + (f" ({', '.join(r.name for r in c.responders)})" if c.responders else "")
+            for c in receiver.opsgenie]
+    out += [f"telegram {c.chat_id}" for c in receiver.telegram]
+    return out or ["(nothing: sends nowhere)"]

@@ -1,14 +1,17 @@
-"""In-process checks that know what the real tools know, so that `validate --offline` refuses what Prometheus,
-promtool, Alertmanager and amtool would refuse (and what would change meaning on the way):
+"""The checks: in-process findings on the resolved model, one module per family, each `check(model, source) ->
+list[Diagnostic]` with its findings at the spec's lines; `pipeline.resolve` runs them all. They know what the real
+tools know, so that `validate --offline` refuses what Prometheus, promtool, Alertmanager and amtool would refuse,
+and more: what would not work in production.
 
-- `regex`: regular expressions as Go's RE2 reads them (Prometheus matchers, Alertmanager `match_re`);
-- `gotemplate`: Go text/template syntax (alert annotations and labels, Alertmanager titles and texts);
-- `secrets`: credentials in URLs and known token shapes, and masking them out of every message;
 - `text`: every string of a spec checked for the context it reaches (PromQL, templates, Markdown, names);
+- `metrics`: the rules' PromQL parses, typed conditions name plain selectors, every metric is exposed by a target,
+  `by:` labels are carried;
+- `dashboards`: the spec's dashboards (queries, metrics, names, uids);
+- `routing`: receivers, routes, labels the alerts carry, inhibitions, time intervals;
+- `scrape`: selectors and targets no scrape job can serve (probes without targets, pushed jobs, job matchers);
 - `bounds`: numbers nothing can use (proofs past their caps, fractional event counts);
-- `scrape`: selectors and targets no scrape job can serve (probes without targets, pushed jobs, job matchers).
+- `compose`, `kubernetes`: what the deployment's output cannot carry.
 
-`regex`, `gotemplate` and `secrets` are pure leaf modules (text in, a message or nothing out; the spec types use
-them too); `text.check` walks a parsed spec, `bounds.check` and `scrape.check` the resolved model. The model and the
-renderers import no check.
+Arrows point down: checks import the model (and may read a renderer's constants); the spec, the model and the
+renderers import no check. Text rules shared by every step (RE2, Go templates, secrets) live in `syntax/`.
 """

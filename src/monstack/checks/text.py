@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from ..errors import Diagnostic
 from ..load import Source
 from ..spec.models import Spec
-from . import gotemplate, secrets
+from ..syntax import gotemplate, secrets
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

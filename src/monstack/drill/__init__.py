@@ -22,6 +22,7 @@ from typing import Callable
 import yaml
 
 from ..errors import EXIT_UNUSABLE, MonstackError
+from . import choose
 from . import drivers as drv
 from . import rewrite
 from .processes import Daemons, alertmanager_argv, free_port, signals_as_exceptions
@@ -91,7 +92,7 @@ def default_alerts(model) -> list[str]:
     order of the spec."""
     chosen: dict[str, str] = {}
     for rule in model.rules:
-        d = drv.driver(model, rule)
+        d = choose.driver(model, rule)
         if d is None:
             continue
         key = d.kind + ("-stop" if d.stops else "")
@@ -130,10 +131,10 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
     results = {n: AlertResult(n, expected.get(n, [])) for n in names}
     drivers: dict[str, drv.Driver] = {}
     for n in names:
-        d = drv.driver(model, rules[n])
+        d = choose.driver(model, rules[n])
         if d is None:
             results[n].failed, results[n].reason = "drive", (
-                f"no driver for this '{drv.kind_of(model, rules[n])}' condition (drivable: always, down, "
+                f"no driver for this '{choose.kind_of(model, rules[n])}' condition (drivable: always, down, "
                 "availability, threshold, fraction, ratio, quantile, increase, count, average, age, absent, on the "
                 "stand-ins; "
                 "not a raw expr, nor series only the real Prometheus / Alertmanager expose)")

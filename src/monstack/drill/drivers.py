@@ -21,9 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..model import Model, Rule
-from ..panels import split_comparison
-from ..proof.series import Labeler, Selector, Untestable
+from ..proof.series import Untestable
+from .rewrite import shorten_windows
 from .standin import StandIn
 
 DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -120,12 +119,10 @@ def Share(job: str, part: tuple[str, dict], whole: tuple[str, dict], same: bool,
 def traffic(body, expr: str, usual: float) -> float:
     """Events a second of the whole that keep a traffic floor (min_count over the shortened window, min_rate) met
     three times over; `usual` without a floor."""
-    from .kinds import _window  # noqa: PLC0415
-
     if getattr(body, "min_rate", None) is not None:
         return max(usual, 3 * body.min_rate.value)
     if getattr(body, "min_count", None) is not None:
-        return max(usual, 3 * body.min_count / _window(expr))
+        return max(usual, 3 * body.min_count / window(expr))
     return usual
 
 
@@ -147,72 +144,14 @@ class Latency(Driver):
     restore = baseline
 
 
-def kind_of(model: Model, rule: Rule) -> str:
-    when = model.spec.alerts[rule.index].when
-    if when is None:
-        return "expr"
-    return when.kind
-
-
-def driver(model: Model, rule: Rule) -> Driver | None:
-    """The driver of `rule`, or None when it has none (its kind, its selectors, or a series only the real
-    Prometheus / Alertmanager expose)."""
-    try:
-        found = _driver(model, rule)
-    except (Untestable, ValueError, KeyError, AttributeError):
-        return None
-    standins = {j.name for j in model.jobs} - {"prometheus", "alertmanager"}
-    standins |= {pushed for j in model.jobs if j.honor_labels and j.name in standins for pushed in j.pushed_jobs}
-    return found if found is not None and found.jobs <= standins else None
-
-
-def _driver(model: Model, rule: Rule) -> Driver | None:
-    from . import kinds  # noqa: PLC0415
-
-    kind = kind_of(model, rule)
-    when = model.spec.alerts[rule.index].when
-    labeler = Labeler(model)
-    threshold = split_comparison(rule.expr)  # (query, op, number): a guard after it (a floor, `or absent`) dropped
-    above = bool(threshold) and threshold[1] in (">", ">=")
-    if kind == "always":
-        return Always()
-    if kind == "down":
-        match = re.fullmatch(r'(\w+)\{job="([^"]+)"\}\s*==\s*0', rule.expr.strip())
-        if not match:
-            return None
-        metric, job = match.groups()
-        return StopTarget(job) if metric == "up" else Gauge(job, metric, 1, 0)
-    if kind == "ratio" and threshold:
-        part = Selector.parse(when.ratio.part)
-        wholes = when.ratio.whole if isinstance(when.ratio.whole, list) else [when.ratio.whole]
-        whole = Selector.parse(wholes[0])
-        part_labels = labeler.satisfying(part)
-        job = part_labels["job"]
-        same = whole.name == part.name
-        whole_labels = labeler.failing(part, part_labels) if same else labeler.satisfying(whole)
-        if whole_labels is None:
-            return None
-        t = float(threshold[2])
-        safe, crossing = (0.0, min(0.9, 4 * t)) if above else (round((1 + t) / 2, 4), t / 2)
-        return Share(job, (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, safe, crossing,
-                     traffic(when.ratio, rule.expr, 20.0))
-    if kind == "quantile" and threshold:
-        name = when.quantile.histogram
-        declared = next((m for m in model.spec.metrics if m.name == name), None)
-        buckets = sorted(float(b) for b in (getattr(declared, "buckets", None) or DEFAULT_BUCKETS))
-        limit = float(threshold[2])
-        labels = labeler.satisfying(Selector(name + "_bucket", ()))
-        fast, slow = buckets[0] / 2, next((b for b in buckets if b > limit), limit * 2)
-        return Latency(labels["job"], name, {k: v for k, v in _own(labels).items() if k != "le"}, buckets,
-                       *((fast, slow) if above else (slow, fast)), traffic(when.quantile, rule.expr, 20.0))
-    if kind == "absent":
-        return kinds.absent(model, rule, when.body, labeler)
-    builder = kinds.BUILDERS.get(kind)
-    if builder is None or not threshold:
-        return None
-    return builder(model, rule, when.body, labeler, threshold[1], float(threshold[2]))
-
-
 def _own(labels: dict[str, str]) -> dict[str, str]:
     """The labels the target itself exposes: Prometheus attaches job and instance."""
     return {k: v for k, v in labels.items() if k not in ("job", "instance")}
+
+
+def window(expr: str) -> float:
+    """The (shortened) range window of the drilled expression, in seconds."""
+    found = re.search(r"\[(\d+)s", shorten_windows(expr))
+    if not found:
+        raise Untestable("no range window")
+    return float(found[1])

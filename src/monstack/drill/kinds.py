@@ -31,7 +31,6 @@ from ..proof.cases import FAST, levels
 from ..proof.scenarios import guard_series
 from ..proof.series import REALISTIC, Labeler, Selector, Untestable
 from . import drivers as drv
-from .rewrite import shorten_windows
 
 BYTES_MAX = float(2 ** 34)  # 16 GiB: a realistic maximum for memory and disks
 COUNT_MAX = 100.0  # connections, agencies, ...
@@ -42,12 +41,7 @@ def _quantity(model, rule):
     return alert.above if alert.above is not None else alert.below
 
 
-def _window(expr: str) -> float:
-    """The (shortened) range window of the drilled expression, in seconds."""
-    found = re.search(r"\[(\d+)s", shorten_windows(expr))
-    if not found:
-        raise Untestable("no range window")
-    return float(found[1])
+_window = drv.window
 
 
 def _own(labels):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..checks import regex
+from ..syntax import regex
 from ..model import Model
 from ..promql import le_value
 

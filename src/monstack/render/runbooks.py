@@ -66,8 +66,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
     import jinja2  # noqa: PLC0415
 
-    from ..route_table import channels  # noqa: PLC0415
-    from ..routes import expected_receivers  # noqa: PLC0415
+    from ..routes import channels, expected_receivers  # noqa: PLC0415
     from ..starter import templates_dir  # noqa: PLC0415
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir()), autoescape=False,

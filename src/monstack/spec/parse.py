@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..checks.secrets import SECRET_FIELDS
+from ..syntax.secrets import SECRET_FIELDS
 from ..errors import Diagnostic, MonstackError
 from ..load import Source
 from .models import Spec

@@ -80,7 +80,7 @@ OneOrMany = _OneOrMany
 def plain_url(value: Any) -> Any:
     """A URL written in the spec: refused when it carries a credential (`checks.secrets`, the one detector),
     and it must be http(s)."""
-    from ..checks import secrets  # noqa: PLC0415 - a leaf module of pure text checks
+    from ..syntax import secrets  # noqa: PLC0415 - a leaf module of pure text rules
 
     if isinstance(value, str):
         found = secrets.find(value)

@@ -28,7 +28,7 @@ LabelMatch = dict[LabelName, str]
 
 
 def _re2(pattern: str) -> str:
-    from ..checks import regex  # noqa: PLC0415 - a leaf module of pure text checks
+    from ..syntax import regex  # noqa: PLC0415 - a leaf module of pure text rules
 
     if (why := regex.error(pattern)) is not None:
         raise ValueError(f"invalid regex {pattern!r} (Alertmanager reads Go's RE2 syntax): {why}")
@@ -78,7 +78,7 @@ class Route(Strict):
 
     @model_validator(mode="after")
     def _regexes(self) -> "Route":
-        from ..checks import regex  # noqa: PLC0415 - a leaf module of pure text checks
+        from ..syntax import regex  # noqa: PLC0415 - a leaf module of pure text rules
 
         for label, pattern in self.match_re.items():
             if label in self.match and not regex.fullmatch(pattern, self.match[label]):

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from ..checks import secrets
+from ..syntax import secrets
 from .base import Strict
 from .receivers import SECRET_HINT, PlainURL, SecretRef
 from .units import DurationField

@@ -4,7 +4,7 @@ One module per object family, each pure (model -> objects), every object dumped 
 stamp: `rules` (PrometheusRule per rule group), `monitors` (ServiceMonitor, PodMonitor, Probe, ScrapeConfig per
 target), `alertmanager` (AlertmanagerConfig, or the alertmanager.yaml Secret), `dashboards` (ConfigMaps for the
 Grafana sidecar), and here the `kustomization.yaml` that lists every one of them (sorted), so that
-`kubectl apply -k kubernetes/` (or Argo CD, Flux) deploys the lot. `checks` holds what validate says about them.
+`kubectl apply -k kubernetes/` (or Argo CD, Flux) deploys the lot. What validate says about them is in checks/kubernetes.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from ...model import Model
 from ..common import Stamp, dump_yaml
 from . import alertmanager, dashboards, monitors, objects, rules
-from .checks import check
 
 KUSTOMIZATION = objects.path("kustomization.yaml")
 

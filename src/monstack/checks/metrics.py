@@ -1,4 +1,4 @@
-"""Step 4: in-process checks of the resolved model, before anything is rendered or any tool runs.
+"""The metric references of the rules, before anything is rendered or any tool runs (check `metrics`, `promql`, `labels`).
 
 - every PromQL expression parses (promql-parser, Prometheus 3 grammar), errors pointed at the spec line;
 - the metric fields of typed conditions are plain selectors (`name{label="v"}`), not expressions;
@@ -11,16 +11,15 @@ from __future__ import annotations
 import difflib
 import re
 
-from .errors import Diagnostic
-from .exporters import SCRAPE_METRICS
-from .load import Source
-from .model import Model
+from ..errors import Diagnostic
+from ..load import Source
+from ..metrics import known_metrics, metric_names
+from ..model import Model
 
 SELECTOR_FIELDS = ("part", "whole", "counter", "minus", "used", "free", "of", "series", "since", "until")
-BUILTIN = frozenset({"ALERTS", "ALERTS_FOR_STATE"})
 
 
-def lint(model: Model, source: Source) -> list[Diagnostic]:
+def check(model: Model, source: Source) -> list[Diagnostic]:
     """Every finding (errors and warnings) about the model's rules."""
     import promql_parser  # noqa: PLC0415  - a Rust extension: load it only when linting
 
@@ -47,40 +46,7 @@ def lint(model: Model, source: Source) -> list[Diagnostic]:
                     where, f"metric {name!r} is exposed by no target of this spec", check="metrics",
                     hint=(f"did you mean {', '.join(close)}? " if close else "")
                     + "declare the application's own metrics under `metrics:`"))
-    from . import boards  # noqa: PLC0415 - the dashboards' references, PromQL and metrics
-
-    problems += boards.check(model, source)
     return problems
-
-
-def known_metrics(model: Model) -> set[str]:
-    names = set(SCRAPE_METRICS | BUILTIN)
-    for job in model.jobs:
-        names |= job.catalog.metrics
-    for metric in model.spec.metrics:
-        if metric.type in ("histogram", "summary"):
-            names |= {f"{metric.name}_sum", f"{metric.name}_count"}
-            names.add(f"{metric.name}_bucket" if metric.type == "histogram" else metric.name)
-        else:
-            names.add(metric.name)
-    return names
-
-
-def metric_names(node) -> list[str]:
-    """Every metric name a PromQL AST selects."""
-    kind = type(node).__name__
-    if kind == "VectorSelector":
-        if node.name:
-            return [node.name]
-        return [m.value for m in node.matchers.matchers if m.name == "__name__" and str(m.op) == "MatchOp.Equal"]
-    out = []
-    for attr in ("lhs", "rhs", "expr", "param", "vector_selector"):
-        child = getattr(node, attr, None)
-        if child is not None and not isinstance(child, (str, int, float)):
-            out += metric_names(child)
-    for arg in getattr(node, "args", None) or ():
-        out += metric_names(arg)
-    return out
 
 
 def _grouping_labels(model: Model, condition, path: tuple, source: Source, promql_parser) -> list[Diagnostic]:

@@ -19,22 +19,22 @@ import difflib
 import re
 from typing import TYPE_CHECKING
 
-from .alert_labels import NO, YES, AlertLabels, alert_labels
-from .checks import regex
-from .errors import Diagnostic
-from .spec.units import Duration
-from .routes import Node, matches, pairing, route_alerts, side, tree
+from ..alert_labels import NO, YES, AlertLabels, alert_labels
+from ..syntax import regex
+from ..errors import Diagnostic
+from ..spec.units import Duration
+from ..routes import Node, matches, pairing, route_alerts, side, tree
 
 if TYPE_CHECKING:
-    from .load import Source
-    from .model import Model
-    from .spec.models import Spec
+    from ..load import Source
+    from ..model import Model
+    from ..spec.models import Spec
 
 CHECK = "routing"
 REPEAT_AT_LEAST = 30 * 60  # seconds: a shorter repeat_interval re-notifies people too often (the guide's 5m)
 
 
-def check_routing(model: "Model", source: "Source") -> list[Diagnostic]:
+def check(model: "Model", source: "Source") -> list[Diagnostic]:
     """Every routing finding; the semantic checks only run once every reference resolves."""
     problems = references(model.spec, source)
     if any(p.severity == "error" for p in problems):
@@ -168,7 +168,7 @@ def _unreachable(root: Node, source: "Source") -> list[Diagnostic]:
 
 
 def _where(node: Node) -> str:
-    from .errors import format_path  # noqa: PLC0415
+    from ..errors import format_path  # noqa: PLC0415
 
     return format_path(node.path)
 

@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-from ...alert_labels import alert_labels
-from ...errors import Diagnostic
-from ...load import Source
-from ...model import Model
-from ..common import Stamp
-from . import dashboards
-from . import objects as K
+from ..alert_labels import alert_labels
+from ..errors import Diagnostic
+from ..load import Source
+from ..model import Model
+from ..render.common import Stamp
+from ..render.kubernetes import dashboards
+from ..render.kubernetes import objects as K
 
 
 def check(model: Model, source: Source) -> list[Diagnostic]:
