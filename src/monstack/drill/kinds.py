@@ -24,7 +24,6 @@ through a (shortened) window -- `increase`, `average` -- keep a margin: the wind
 from __future__ import annotations
 
 import math
-import re
 import time
 
 from ..proof.cases import FAST, levels
