@@ -135,9 +135,9 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
              tool_paths: dict[str, str | None] | None = None) -> Validation:
     """Check a spec, then its rendered artifacts with the real tools (one call per artifact kind)."""
     from . import tools, write  # noqa: PLC0415
-    from .tools import amtool, compose, promtool  # noqa: PLC0415
+    from .tools import amtool, compose, promtool, vmalert  # noqa: PLC0415
 
-    checkers = ("promtool", "amtool", "docker-compose")
+    checkers = ("promtool", "amtool", "docker-compose", "vmalert")
     resolved = resolve(spec_path)
     if offline:
         return Validation(resolved.warnings, [ToolRun(n, None, None, None, "skipped") for n in checkers])
@@ -160,6 +160,10 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
                 jobs["promtool"] += [pool.submit(promtool.check_config, found["promtool"], prom / "prometheus.yml"),
                                      pool.submit(promtool.check_rules, found["promtool"],
                                                  sorted((prom / "rules").glob("*.yml")), prom)]
+            if found["vmalert"]:  # MetricsQL's parser and vmalert's templates on the same rule files
+                prom = root / "prometheus"
+                jobs["vmalert"].append(pool.submit(vmalert.dry_run, found["vmalert"],
+                                                   sorted((prom / "rules").glob("*.yml")), prom))
             if found["amtool"]:
                 jobs["amtool"].append(pool.submit(amtool.check_config, found["amtool"],
                                                   root / "alertmanager" / "alertmanager.yml"))
