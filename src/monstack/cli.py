@@ -97,6 +97,8 @@ def test(
     junit: Optional[Path] = typer.Option(None, "--junit", help="also write a JUnit report (one case per alert)"),
     promtool: Optional[str] = typer.Option(None, "--promtool", help="path of promtool to use"),
     amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use (routes are tested with it)"),
+    engine: str = typer.Option("prometheus", "--engine",
+                               help="prometheus (promtool test rules) or vmalert (vmalert-tool unittest)"),
 ) -> None:
     """Prove every alert: run its generated and hand-written promtool tests and its route, report per alert."""
     from . import pipeline  # noqa: PLC0415
@@ -104,7 +106,7 @@ def test(
     from .report import emit, say  # noqa: PLC0415
 
     try:
-        tested = pipeline.test(spec, out=out, promtool=promtool, amtool_path=amtool)
+        tested = pipeline.test(spec, out=out, promtool=promtool, amtool_path=amtool, engine=engine)
     except MonstackError as exc:
         _fail(exc)
     report = tested.report
@@ -114,7 +116,7 @@ def test(
         say(f"{r.alert:{width}}  {r.cases:3} cases  {r.status}{detail}")
     counts = report.counts()
     say(f"{len(report.results)} alerts: " + ", ".join(f"{n} {status}" for status, n in counts.items())
-        + f"  (promtool {tested.promtool.version}, {tested.promtool.source}: {tested.promtool.path})")
+        + f"  ({tested.promtool.name} {tested.promtool.version}, {tested.promtool.source}: {tested.promtool.path})")
     if tested.amtool is not None:
         say(f"routes: {report.routes_checked} alerts checked against alertmanager.yml (amtool {tested.amtool.version},"
             f" {tested.amtool.source}: {tested.amtool.path}; time intervals and inhibitions: see `monstack validate`)")

@@ -203,14 +203,23 @@ class Tested:
 
 
 def test(spec_path: Path, *, out: Path | None = None, promtool: str | None = None,
-         amtool_path: str | None = None) -> Tested:
+         amtool_path: str | None = None, engine: str = "prometheus") -> Tested:
     """Generate (into `out`, or a temporary folder) and run every alert's promtool tests in one call."""
     from . import tools, write  # noqa: PLC0415
     from .errors import EXIT_UNUSABLE  # noqa: PLC0415
     from .proof.run import run  # noqa: PLC0415
 
     resolved = resolve(spec_path)
-    tool = tools.find("promtool", promtool)
+    if engine not in ("prometheus", "vmalert"):
+        raise MonstackError.single(f"unknown --engine {engine!r}: use prometheus or vmalert", check="usage",
+                                   exit_code=EXIT_UNUSABLE)
+    if engine == "vmalert":
+        from .proof.vmalert import run  # noqa: PLC0415, F811 - the same report, from vmalert-tool unittest
+    tool = tools.find("promtool" if engine == "prometheus" else "vmalert-tool", promtool)
+    if tool is None and engine == "vmalert":
+        raise MonstackError.single("vmalert-tool not found (MONSTACK_VMALERT_TOOL, .tools/bin or PATH)",
+                                   check="tools", exit_code=EXIT_UNUSABLE,
+                                   hint="run scripts/install-tools.sh --victoriametrics (Debian's victoria-metrics)")
     if tool is None:
         raise MonstackError.single("promtool not found (--promtool, MONSTACK_PROMTOOL, .tools/bin or PATH)",
                                    check="tools", exit_code=EXIT_UNUSABLE,
