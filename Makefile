@@ -1,6 +1,6 @@
 # monstack: the two commands a newcomer needs are `make run` (set up, generate and validate the example)
 # and `make test` (set up, then the test suite). Both install what they need: a venv in .venv and the
-# external tools in .tools (scripts/install-tools.sh).
+# external tools in .tools (scripts/install-tools.sh; --victoriametrics adds vmalert, vmalert-tool, victoria-metrics).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,7 +29,7 @@ $(BIN)/monstack: pyproject.toml
 	touch $@
 
 tools:
-	bash scripts/install-tools.sh
+	bash scripts/install-tools.sh --victoriametrics
 
 # The metrics-contract suite (tests/test_contract.py, tests/test_catalogue.py, marked slow) runs the real exporters,
 # Redis, PostgreSQL, MariaDB, nginx and RabbitMQ; without them its tests skip. CI (.ci/run) installs them first;

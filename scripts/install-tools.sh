@@ -4,7 +4,12 @@
 #   docker-compose (2.40.x); with --exporters also node_exporter,
 #   postgres_exporter, redis_exporter, mysqld_exporter, nginx_exporter
 #   (nginx-prometheus-exporter), blackbox_exporter and pushgateway (no version
-#   gate; the metrics contract and tests/test_catalogue.py run them).
+#   gate; the metrics contract and tests/test_catalogue.py run them); with
+#   --victoriametrics also vmalert, vmalert-tool and victoria-metrics (1.145.x,
+#   one 57 MB package: `monstack validate` runs `vmalert -dryRun`, `monstack test
+#   --engine vmalert` runs vmalert-tool; make and .ci/run pass the flag).
+#   Debian's VictoriaMetrics binaries print no version, so theirs is read from
+#   the package's changelog.Debian.gz beside them (monstack does the same).
 # Why Debian sid: it carries these versions as ordinary packages, while
 # bookworm's are far too old (promtool 2.42, alertmanager 0.25, compose 1.x).
 # How: a private apt setup under .tools/apt (own lists, cache, status and
@@ -38,17 +43,26 @@ declare -A SPEC=(
   [mysqld_exporter]="prometheus-mysqld-exporter:usr/bin/prometheus-mysqld-exporter 0"
   [nginx_exporter]="prometheus-nginx-exporter:usr/bin/prometheus-nginx-exporter 0"
   [blackbox_exporter]="prometheus-blackbox-exporter:usr/bin/prometheus-blackbox-exporter 0"
-  [pushgateway]="prometheus-pushgateway:usr/bin/prometheus-pushgateway 0")
+  [pushgateway]="prometheus-pushgateway:usr/bin/prometheus-pushgateway 0"
+  [vmalert]="victoria-metrics:usr/bin/vmalert 1.145.0"
+  [vmalert-tool]="victoria-metrics:usr/bin/vmalert-tool 1.145.0"
+  [victoria-metrics]="victoria-metrics:usr/bin/victoria-metrics 1.145.0")
 for arg in "$@"; do
   case $arg in
     --exporters) TOOLS+=(node_exporter postgres_exporter redis_exporter mysqld_exporter nginx_exporter
                          blackbox_exporter pushgateway) ;;
-    *) die "unknown argument '$arg' (usage: $0 [--exporters])" ;;
+    --victoriametrics) TOOLS+=(vmalert vmalert-tool victoria-metrics) ;;
+    *) die "unknown argument '$arg' (usage: $0 [--exporters] [--victoriametrics])" ;;
   esac
 done
 
 version_of() {  # $1 = executable; prints its x.y.z version, or nothing
   local sub=--version; [[ $(basename "$1") == docker-compose ]] && sub=version
+  case $(basename "$1") in vmalert|vmalert-tool|victoria-metrics)  # the package's changelog: first line's version
+    local log; log=$(dirname "$(readlink -f "$1")")/../share/doc/victoria-metrics/changelog.Debian.gz
+    { zcat "$log" 2>/dev/null || true; } | head -1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1 || true
+    return ;;
+  esac
   { timeout 20 "$1" $sub 2>&1 || true; } | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1 || true
 }
 ge() { [[ $(printf '%s\n' "$2" "$1" | sort -V | head -1) == "$2" ]]; }  # $1 >= $2

@@ -330,12 +330,12 @@ def real_tools() -> list[str]:
     here = os.getcwd()
     os.chdir(ROOT)
     try:
-        found = {name: tools.find(name) for name in ("promtool", "amtool")}
+        found = {name: tools.find(name) for name in ("promtool", "amtool", "vmalert")}
     finally:
         os.chdir(here)
     if None in found.values():
-        pytest.skip("promtool/amtool not installed")
-    return ["--promtool", found["promtool"].path, "--amtool", found["amtool"].path]
+        pytest.skip("promtool/amtool/vmalert not installed")
+    return [arg for name, tool in found.items() for arg in (f"--{name}", tool.path)]
 
 
 def test_validate_reports_docker_compose_with_its_version(cli):

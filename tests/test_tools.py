@@ -248,7 +248,8 @@ def test_doctor_lists_every_tool_with_its_version(cli, monkeypatch):
         real(name)
     proc = cli("doctor", cwd=ROOT)
     lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
-    assert set(tools.KNOWN) == {"promtool", "amtool", "prometheus", "alertmanager", "docker-compose"} == set(lines)
+    assert set(tools.KNOWN) == {"promtool", "amtool", "prometheus", "alertmanager", "docker-compose", "vmalert",
+                                "vmalert-tool", "victoria-metrics"} == set(lines)
     monkeypatch.chdir(ROOT)
     for name in tools.KNOWN:
         tool = tools.find(name)
@@ -257,7 +258,7 @@ def test_doctor_lists_every_tool_with_its_version(cli, monkeypatch):
         else:
             assert re.search(rf"^{re.escape(name)}\s+{re.escape(tool.version)}\s+ok\s+{tool.source}: "
                              rf"{re.escape(tool.path)}$", lines[name])
-    assert proc.returncode == (0 if all(tools.find(n) for n in tools.KNOWN) else 1)
+    assert proc.returncode == (0 if all(tools.find(n) for n in set(tools.KNOWN) - tools.OPTIONAL) else 1)
 
 
 def test_doctor_flags_missing_and_too_old_tools(no_tools, cli):
@@ -271,6 +272,7 @@ def test_doctor_flags_missing_and_too_old_tools(no_tools, cli):
     assert re.search(r"0\.33\.1\s+ok", lines["amtool"])
     assert re.search(r"0\.34\.0\s+ok", lines["alertmanager"]) and "prometheus-alertmanager" in lines["alertmanager"]
     assert "missing" in lines["prometheus"] and "missing" in lines["docker-compose"]
+    assert "missing (optional" in lines["vmalert"] and "--victoriametrics" in lines["vmalert-tool"]
     assert proc.returncode == 1
 
 
@@ -283,14 +285,14 @@ def test_find_refuses_a_missing_explicit_path(tmp_path):
 def test_a_rule_promtool_rejects_is_reported_at_the_alerts_line_in_the_spec(tmp_path, cli):
     """What only promtool knows (here: an experimental PromQL function, which promql-parser accepts) comes back
     at the alert's line in the spec. (A broken template no longer gets that far: see the next test.)"""
-    tool, am, dc = real("promtool"), real("amtool"), real("docker-compose")
+    tool, am, dc, vm = real("promtool"), real("amtool"), real("docker-compose"), real("vmalert")
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
     number = next(i for i, line in enumerate(lines) if "when: {down: {target: fastapi}}" in line)
     lines[number] = '    expr: limitk(1, up{job="fastapi"}) == 0'
     lines.insert(number + 1, "    waive: drill only")
     (tmp_path / "spec.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     proc = cli("validate", "spec.yaml", "--require-tools", "--promtool", tool.path, "--amtool", am.path,
-               "--docker-compose", dc.path, cwd=tmp_path)
+               "--docker-compose", dc.path, "--vmalert", vm.path, cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     start = next(i for i in range(number, -1, -1) if lines[i].startswith("  - name: "))
     assert f"spec.yaml:{start + 1}:5: error: alerts[0]: promtool rejects the rendered rule" in proc.stderr, \

@@ -32,16 +32,17 @@ def _fail(exc: MonstackError, fmt: str = "text") -> None:
 def validate(
     spec: Path = SpecArg,
     offline: bool = typer.Option(False, "--offline",
-                                 help="skip the external tools (promtool, amtool, docker-compose)"),
+                                 help="skip the external tools (promtool, amtool, docker-compose, vmalert)"),
     require_tools: bool = typer.Option(False, "--require-tools",
-                                       help="fail when promtool, amtool or docker-compose is missing"),
+                                       help="fail when promtool, amtool, docker-compose or vmalert is missing"),
     promtool: Optional[str] = typer.Option(None, "--promtool", help="path of promtool to use"),
     amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use"),
     docker_compose: Optional[str] = typer.Option(None, "--docker-compose", help="path of docker-compose to use"),
+    vmalert: Optional[str] = typer.Option(None, "--vmalert", help="path of vmalert to use (-dryRun on the rules)"),
     fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)"),
 ) -> None:
-    """Check a spec: YAML, schema, references, PromQL, then the rendered files with promtool, amtool and
-    docker-compose."""
+    """Check a spec: YAML, schema, references, PromQL, then the rendered files with promtool, amtool,
+    docker-compose and vmalert -dryRun."""
     from . import pipeline  # noqa: PLC0415
     from .report import emit, say  # noqa: PLC0415
 
@@ -49,7 +50,7 @@ def validate(
     try:
         result = pipeline.validate(spec, offline=offline, require_tools=require_tools,
                                    tool_paths={"promtool": promtool, "amtool": amtool,
-                                               "docker-compose": docker_compose})
+                                               "docker-compose": docker_compose, "vmalert": vmalert})
     except MonstackError as exc:
         _fail(exc, fmt)
     emit(result.warnings, fmt, sys.stderr)
@@ -96,6 +97,8 @@ def test(
     junit: Optional[Path] = typer.Option(None, "--junit", help="also write a JUnit report (one case per alert)"),
     promtool: Optional[str] = typer.Option(None, "--promtool", help="path of promtool to use"),
     amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use (routes are tested with it)"),
+    engine: str = typer.Option("prometheus", "--engine",
+                               help="prometheus (promtool test rules) or vmalert (vmalert-tool unittest)"),
 ) -> None:
     """Prove every alert: run its generated and hand-written promtool tests and its route, report per alert."""
     from . import pipeline  # noqa: PLC0415
@@ -103,7 +106,7 @@ def test(
     from .report import emit, say  # noqa: PLC0415
 
     try:
-        tested = pipeline.test(spec, out=out, promtool=promtool, amtool_path=amtool)
+        tested = pipeline.test(spec, out=out, promtool=promtool, amtool_path=amtool, engine=engine)
     except MonstackError as exc:
         _fail(exc)
     report = tested.report
@@ -113,7 +116,7 @@ def test(
         say(f"{r.alert:{width}}  {r.cases:3} cases  {r.status}{detail}")
     counts = report.counts()
     say(f"{len(report.results)} alerts: " + ", ".join(f"{n} {status}" for status, n in counts.items())
-        + f"  (promtool {tested.promtool.version}, {tested.promtool.source}: {tested.promtool.path})")
+        + f"  ({tested.promtool.name} {tested.promtool.version}, {tested.promtool.source}: {tested.promtool.path})")
     if tested.amtool is not None:
         say(f"routes: {report.routes_checked} alerts checked against alertmanager.yml (amtool {tested.amtool.version},"
             f" {tested.amtool.source}: {tested.amtool.path}; time intervals and inhibitions: see `monstack validate`)")
@@ -262,12 +265,15 @@ def doctor() -> None:
         except MonstackError as exc:
             _fail(exc)
         if tool is None:
-            say(f"{name:15} missing (need >= {tools.minimum(name)}; run scripts/install-tools.sh)")
+            if name in tools.OPTIONAL:
+                say(f"{name:16} missing (optional, a second engine: scripts/install-tools.sh --victoriametrics)")
+                continue
+            say(f"{name:16} missing (need >= {tools.minimum(name)}; run scripts/install-tools.sh)")
             worst = 1
             continue
         state = "ok" if tool.version_ok else f"too old, need >= {tools.minimum(name)}"
         worst = worst if tool.version_ok else 1
-        say(f"{name:15} {tool.version or '?':10} {state:8} {tool.source}: {tool.path}")
+        say(f"{name:16} {tool.version or '?':10} {state:8} {tool.source}: {tool.path}")
     if worst:
         raise typer.Exit(EXIT_FINDINGS)
 

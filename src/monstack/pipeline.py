@@ -134,9 +134,9 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
              tool_paths: dict[str, str | None] | None = None) -> Validation:
     """Check a spec, then its rendered artifacts with the real tools (one call per artifact kind)."""
     from . import tools, write  # noqa: PLC0415
-    from .tools import amtool, compose, promtool  # noqa: PLC0415
+    from .tools import amtool, compose, promtool, vmalert  # noqa: PLC0415
 
-    checkers = ("promtool", "amtool", "docker-compose")
+    checkers = ("promtool", "amtool", "docker-compose", "vmalert")
     resolved = resolve(spec_path)
     if offline:
         return Validation(resolved.warnings, [ToolRun(n, None, None, None, "skipped") for n in checkers])
@@ -159,6 +159,10 @@ def validate(spec_path: Path, *, offline: bool = False, require_tools: bool = Fa
                 jobs["promtool"] += [pool.submit(promtool.check_config, found["promtool"], prom / "prometheus.yml"),
                                      pool.submit(promtool.check_rules, found["promtool"],
                                                  sorted((prom / "rules").glob("*.yml")), prom)]
+            if found["vmalert"]:  # MetricsQL's parser and vmalert's templates on the same rule files
+                prom = root / "prometheus"
+                jobs["vmalert"].append(pool.submit(vmalert.dry_run, found["vmalert"],
+                                                   sorted((prom / "rules").glob("*.yml")), prom))
             if found["amtool"]:
                 jobs["amtool"].append(pool.submit(amtool.check_config, found["amtool"],
                                                   root / "alertmanager" / "alertmanager.yml"))
@@ -198,14 +202,23 @@ class Tested:
 
 
 def test(spec_path: Path, *, out: Path | None = None, promtool: str | None = None,
-         amtool_path: str | None = None) -> Tested:
+         amtool_path: str | None = None, engine: str = "prometheus") -> Tested:
     """Generate (into `out`, or a temporary folder) and run every alert's promtool tests in one call."""
     from . import tools, write  # noqa: PLC0415
     from .errors import EXIT_UNUSABLE  # noqa: PLC0415
     from .proof.run import run  # noqa: PLC0415
 
     resolved = resolve(spec_path)
-    tool = tools.find("promtool", promtool)
+    if engine not in ("prometheus", "vmalert"):
+        raise MonstackError.single(f"unknown --engine {engine!r}: use prometheus or vmalert", check="usage",
+                                   exit_code=EXIT_UNUSABLE)
+    if engine == "vmalert":
+        from .proof.vmalert import run  # noqa: PLC0415, F811 - the same report, from vmalert-tool unittest
+    tool = tools.find("promtool" if engine == "prometheus" else "vmalert-tool", promtool)
+    if tool is None and engine == "vmalert":
+        raise MonstackError.single("vmalert-tool not found (MONSTACK_VMALERT_TOOL, .tools/bin or PATH)",
+                                   check="tools", exit_code=EXIT_UNUSABLE,
+                                   hint="run scripts/install-tools.sh --victoriametrics (Debian's victoria-metrics)")
     if tool is None:
         raise MonstackError.single("promtool not found (--promtool, MONSTACK_PROMTOOL, .tools/bin or PATH)",
                                    check="tools", exit_code=EXIT_UNUSABLE,

@@ -60,14 +60,21 @@ def run(model: Model, promtool: Tool, prometheus_dir: Path, amtool: Tool | None 
                 outcomes = _outcomes(junit.read_text(encoding="utf-8"))
             if proc.returncode != 0 and not any(outcomes.values()):
                 outcomes = {"(promtool)": output.strip() or f"promtool exited with {proc.returncode}"}
+    return report_from(model, outcomes, output, amtool, alertmanager_config)
+
+
+def report_from(model: Model, outcomes: dict[str, str | None], output: str = "", amtool: Tool | None = None,
+                alertmanager_config: Path | None = None) -> TestReport:
+    """Per alert, from the outcome of every test case by name (None: passed; `(<engine>)`: the engine failed as a
+    whole); with amtool, every alert's route too. Shared by both engines (promtool here, proof/vmalert.py)."""
     results = []
     for coverage in plan(model):
         result = AlertResult(coverage.alert, coverage.index, "passed", coverage.cases)
         prefix = f"{coverage.alert}: "
         ran = {name: message for name, message in outcomes.items() if name.startswith(prefix)}
         result.failures = [(name[len(prefix):], message) for name, message in ran.items() if message]
-        if "(promtool)" in outcomes:
-            result.failures.append(("(promtool)", outcomes["(promtool)"]))
+        result.failures += [(name, message) for name, message in outcomes.items()  # `(promtool)`, `(vmalert-tool)`
+                            if name.startswith("(") and message]
         if coverage.waived:
             result.status, result.note = "waived", coverage.waived
         elif result.failures:

@@ -1,4 +1,4 @@
-"""Step 7: the real external tools (promtool, amtool, docker-compose), found, versioned and run in batches.
+"""Step 7: the real external tools (promtool, amtool, docker-compose, vmalert), found, versioned and run in batches.
 
 Lookup order for a tool: an explicit path (a CLI flag), the environment variable `MONSTACK_<TOOL>` (e.g.
 MONSTACK_PROMTOOL), `$MONSTACK_TOOLS_DIR/bin`, `.tools/bin` in the current folder or any parent (where
@@ -23,7 +23,13 @@ KNOWN: dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]] = {
     "prometheus": (("prometheus",), (3, 5, 0), ("--version",)),
     "alertmanager": (("alertmanager", "prometheus-alertmanager"), (0, 33, 0), ("--version",)),
     "docker-compose": (("docker-compose",), (2, 40, 0), ("version", "--short")),
+    # VictoriaMetrics (scripts/install-tools.sh --victoriametrics); Debian's builds print no version (no command:
+    # it is read from the package's changelog beside the binary)
+    "vmalert": (("vmalert",), (1, 145, 0), ()),
+    "vmalert-tool": (("vmalert-tool",), (1, 145, 0), ()),
+    "victoria-metrics": (("victoria-metrics",), (1, 145, 0), ()),
 }
+OPTIONAL = frozenset({"vmalert", "vmalert-tool", "victoria-metrics"})  # a second engine: missing is no failure
 TIMEOUT = 120
 
 
@@ -95,13 +101,30 @@ def find(name: str, explicit: str | None = None) -> Tool | None:
                                            check="tools", exit_code=EXIT_UNUSABLE)
             continue
         try:
-            proc = subprocess.run([path, *KNOWN[name][2]], capture_output=True, text=True, timeout=30,
-                                  stdin=subprocess.DEVNULL)
-            version = ".".join(map(str, parse_version(proc.stdout + proc.stderr))) or None
+            if KNOWN[name][2]:
+                proc = subprocess.run([path, *KNOWN[name][2]], capture_output=True, text=True, timeout=30,
+                                      stdin=subprocess.DEVNULL)
+                text = proc.stdout + proc.stderr
+            else:
+                text = _debian_changelog_version(Path(path), "victoria-metrics")
+            version = ".".join(map(str, parse_version(text))) or None
         except (OSError, subprocess.TimeoutExpired):
             version = None
         return Tool(name, path, source, version if version != "0" else None)
     return None
+
+
+def _debian_changelog_version(binary: Path, package: str) -> str:
+    """The version on the first line of the package's changelog (`victoriametrics (1.145.0+ds1-2) unstable; ...`),
+    found beside the binary as dpkg lays it out: <prefix>/bin/x and <prefix>/share/doc/<package>/."""
+    import gzip  # noqa: PLC0415
+
+    log = binary.resolve().parent.parent / "share" / "doc" / package / "changelog.Debian.gz"
+    try:
+        with gzip.open(log, "rt", encoding="utf-8", errors="replace") as handle:
+            return handle.readline()
+    except (OSError, EOFError):
+        return ""
 
 
 def minimum(name: str) -> str:
