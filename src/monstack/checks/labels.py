@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..load import Source
     from ..model import Model
 
-_LABEL_FIELD = re.compile(r"^\$labels\.([A-Za-z_][A-Za-z0-9_]*)")
+_LABEL_FIELD = re.compile(r"\$labels\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _label_refs(text: str) -> list[str]:
@@ -26,13 +26,9 @@ def _label_refs(text: str) -> list[str]:
     out = []
     try:
         for _start, tokens in gotemplate._actions(text):  # noqa: SLF001 - the one lexer of Go templates
-            for i, token in enumerate(tokens):
-                joined = token.text
-                if token.kind == "var" and token.text == "$labels" and i + 1 < len(tokens) \
-                        and tokens[i + 1].kind == "field":
-                    joined = "$labels" + tokens[i + 1].text
-                match = _LABEL_FIELD.match(joined)
-                if match:
+            for token in tokens:
+                match = _LABEL_FIELD.match(text, token.offset) if token.kind == "var" else None
+                if match:  # the lexer consumes the field chain after the variable: read it from the text
                     out.append(match.group(1))
     except gotemplate.TemplateError:
         return []  # text.check reports the template itself
@@ -43,6 +39,7 @@ def check(model: "Model", source: "Source") -> list[Diagnostic]:
     spec = model.spec
     external = {"project": spec.project.name, "environment": spec.project.environment, **spec.project.labels}
     problems: list[Diagnostic] = []
+    exprs = {rule.index: rule.expr for rule in model.rules}
     for carried in alert_labels(model):
         alert = spec.alerts[carried.index]
         for label, value in alert.labels.items():
@@ -60,7 +57,7 @@ def check(model: "Model", source: "Source") -> list[Diagnostic]:
         for where, text in texts:
             for label in dict.fromkeys(_label_refs(text)):
                 state = carried.carries(label)
-                if state == YES:
+                if state == YES or (state != NO and label in _served(model, exprs.get(carried.index, ""))):
                     continue
                 have = sorted(set(carried.fixed) | set(carried.dynamic))
                 close = difflib.get_close_matches(label, have, n=1)
@@ -75,3 +72,17 @@ def check(model: "Model", source: "Source") -> list[Diagnostic]:
                     hint=guess + f"the result carries: {', '.join(have) or 'no labels'}; keep {label!r} in the "
                          "expression (`by`/`on`), or drop it from the text"))
     return problems
+
+
+_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
+def _served(model: "Model", expr: str) -> frozenset[str]:
+    """The labels the exporter catalogues list for the series an expression names: a "maybe" label among them is
+    what the exporter serves, not a miss worth a warning."""
+    names = set(_NAME.findall(expr))
+    out: set[str] = set()
+    for job in model.jobs:
+        for name in names & job.catalog.metrics:
+            out.update(job.catalog.labels(name) or ())
+    return frozenset(out)
