@@ -43,7 +43,7 @@ def resolve(spec_path: Path) -> Resolved:
     from .render import compose  # noqa: PLC0415
     from .spec.parse import parse  # noqa: PLC0415
 
-    from .checks import bounds, labels, scrape, text  # noqa: PLC0415
+    from .checks import bounds, labels, scrape, text, vector_matching  # noqa: PLC0415
 
     source = load_file(spec_path, display_path(spec_path))
     spec = parse(source)
@@ -57,6 +57,7 @@ def resolve(spec_path: Path) -> Resolved:
     problems += scrape.check(built, source)
     problems += bounds.check(built, source)
     problems += labels.check(built, source)
+    problems += vector_matching.check(built, source)
     if errors_only(problems):
         raise MonstackError(problems)
     from .boards import alert_links  # noqa: PLC0415
