@@ -40,7 +40,8 @@ def stamp_path(path: Path) -> str:
 
 def resolve(spec_path: Path) -> Resolved:
     from . import model  # noqa: PLC0415
-    from .checks import bounds, compose, dashboards, kubernetes, metrics, routing, scrape, text  # noqa: PLC0415
+    from .checks import (bounds, compose, dashboards, kubernetes, labels, metrics, routing, scrape,  # noqa: PLC0415
+                         text, vector_matching)
     from .spec.parse import parse  # noqa: PLC0415
 
     source = load_file(spec_path, display_path(spec_path))
@@ -56,6 +57,8 @@ def resolve(spec_path: Path) -> Resolved:
     problems += compose.check(built, source)
     problems += scrape.check(built, source)
     problems += bounds.check(built, source)
+    problems += labels.check(built, source)
+    problems += vector_matching.check(built, source)
     if errors_only(problems):
         raise MonstackError(problems)
     from .boards import alert_links  # noqa: PLC0415
