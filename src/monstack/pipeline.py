@@ -40,8 +40,8 @@ def stamp_path(path: Path) -> str:
 
 def resolve(spec_path: Path) -> Resolved:
     from . import model  # noqa: PLC0415
-    from .checks import (bounds, compose, dashboards, kubernetes, labels, metrics, routing, scrape,  # noqa: PLC0415
-                         text, vector_matching)
+    from .checks import (alerts, bounds, compose, coverage, dashboards, kubernetes, labels,  # noqa: PLC0415
+                         metrics, routing, scrape, text, vector_matching)
     from .spec.parse import parse  # noqa: PLC0415
 
     source = load_file(spec_path, display_path(spec_path))
@@ -59,15 +59,38 @@ def resolve(spec_path: Path) -> Resolved:
     problems += bounds.check(built, source)
     problems += labels.check(built, source)
     problems += vector_matching.check(built, source)
+    problems += alerts.check(built, source)  # the semantic checks of every rule's and panel's PromQL
+    problems = disabled(problems, spec, source)
+    refused = {d.path[1] for d in errors_only(problems) if d.path[:1] == ("alerts",) and len(d.path) > 1}
+    if not errors_only(problems):  # the coverage gate of `monstack test`, without promtool
+        problems = disabled(problems + coverage.check(built, source, refused), spec, source)
     if errors_only(problems):
         raise MonstackError(problems)
     from .boards import alert_links  # noqa: PLC0415
 
     linked = model.with_dashboard_links(built, alert_links(built))
     problems += kubernetes.check(linked, source)  # deployment kind kubernetes: what its objects cannot carry
+    problems = disabled(problems, spec, source)
     if errors_only(problems):
         raise MonstackError(problems)
     return Resolved(source, linked, problems)
+
+
+def disabled(problems: list[Diagnostic], spec, source: Source) -> list[Diagnostic]:
+    """The findings with those an alert's `disable:` turns off replaced by a note that lists them (idempotent)."""
+    out = []
+    for d in problems:
+        index = d.path[1] if len(d.path) > 1 and d.path[0] == "alerts" and isinstance(d.path[1], int) else None
+        reason = None
+        if index is not None and d.severity != "note" and index < len(spec.alerts):
+            reason = next((x.reason for x in spec.alerts[index].disable if x.check == d.check), None)
+        if reason is None:
+            out.append(d)
+            continue
+        out.append(Diagnostic(f"disabled by the spec: {d.check} at {d.location()}: {reason} (was: {d.message})",
+                              file=d.file, line=d.line, column=d.column, path=d.path, check=d.check,
+                              severity="note"))
+    return out
 
 
 def render(resolved: Resolved, out: Path) -> dict[str, bytes]:

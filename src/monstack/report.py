@@ -65,7 +65,7 @@ def as_dict(diagnostic: Diagnostic) -> dict:
 
 def github(diagnostic: Diagnostic) -> str:
     diagnostic = _masked(diagnostic)
-    level = "error" if diagnostic.severity == "error" else "warning"
+    level = {"error": "error", "note": "notice"}.get(diagnostic.severity, "warning")
     props = [f"file={_property(diagnostic.file)}"] if diagnostic.file and not diagnostic.file.startswith("(") \
         else []
     if diagnostic.line:
@@ -95,7 +95,7 @@ def emit(diagnostics: Iterable[Diagnostic], fmt: str, stream: IO[str]) -> None:
         stream.write((github(d) if fmt == "github" else text(d)) + "\n")
     errors = sum(d.severity == "error" for d in diagnostics)
     if errors and fmt == "text":
-        warnings = len(diagnostics) - errors
+        warnings = sum(d.severity == "warning" for d in diagnostics)
         stream.write(f"{errors} error{'s' * (errors != 1)}"
                      + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else "") + "\n")
 

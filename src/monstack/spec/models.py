@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Strict
 from .conditions import Condition
@@ -73,6 +73,22 @@ class Metric(Strict):
 Severity = Literal["critical", "warning", "info", "none"]  # none: the Watchdog
 
 
+class Disable(Strict):
+    """One check turned off for this alert, with why: the finding is listed (not reported) by validate."""
+
+    check: str = Field(description="a check name, e.g. promql/fragile")
+    reason: str = Field(min_length=3, description="why the finding is right but the alert is deliberate")
+
+    @field_validator("check")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from ..checks.names import DISABLEABLE  # noqa: PLC0415 - a leaf list of names, no check code
+
+        if value not in DISABLEABLE:
+            raise ValueError(f"unknown check {value!r}; checks that can be disabled: {', '.join(DISABLEABLE)}")
+        return value
+
+
 class Alert(Strict):
     name: str = Field(pattern=NAME_RE, description="the alert name (alertname label)")
     severity: Severity
@@ -95,6 +111,8 @@ class Alert(Strict):
         "hand-written promtool cases: required for a raw `expr` alert (or a waiver), extra for a typed one"))
     waive: str | None = Field(None, min_length=3, description="why this alert has no tests (coverage gate)")
     runbook: Runbook = Field(default_factory=Runbook)
+    disable: list[Disable] = Field(default_factory=list, description=(
+        "checks turned off for this alert, each with a reason: [{check: promql/fragile, reason: ...}]"))
 
     @model_validator(mode="after")
     def _shape(self) -> "Alert":
