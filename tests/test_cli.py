@@ -134,12 +134,41 @@ def test_github_format_annotates_every_error_at_its_line(tmp_path, cli):
         expected[needle] = (row + 1, lines[row].index(needle) + 1)
     proc = cli("validate", "--format", "github", "bad.yaml", cwd=tmp_path)
     assert proc.returncode == 1
-    annotations = [line for line in proc.stderr.splitlines() if line.startswith("::")]
-    assert len(annotations) == 2, proc.stderr
+    annotations = [line for line in proc.stdout.splitlines() if line.startswith("::")]
+    assert len(annotations) == 2, proc.stdout + proc.stderr
     for needle, (line, col) in expected.items():
         assert any(a.startswith(f"::error file=bad.yaml,line={line},col={col},") and needle in a
                    for a in annotations), (needle, annotations)
-    assert all("\n" not in a and "error" not in proc.stdout for a in annotations)
+    assert all("\n" not in a for a in annotations) and "::" not in proc.stderr
+
+
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS SARIF 2.1.0 (see tests/data/README.md)
+
+
+def test_sarif_output_passes_the_sarif_schema_and_points_at_the_spec(tmp_path: Path, cli):
+    text = (ROOT / "tests" / "data" / "semantic" / "promql" / "rate-of-gauge.yaml").read_text()
+    text = text.replace("    summary:", "    for: 10s\n    summary:", 1)  # a warning too: `for` under evaluation
+    (tmp_path / "spec.yaml").write_text(text)
+    proc = cli("validate", "spec.yaml", "--offline", "--format", "sarif", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads(proc.stdout)  # the whole of stdout is one document
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
+    run = log["runs"][0]
+    assert run["tool"]["driver"]["name"] == "monstack"
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    rate = by_rule["promql/rate"]
+    assert rate["level"] == "error" and "gauge" in rate["message"]["text"]
+    where = rate["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "spec.yaml" and where["region"]["startLine"] == 19
+    assert by_rule["alerts/for"]["level"] == "warning"
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in run["results"])
+
+
+def test_json_of_a_valid_spec_is_an_empty_list_and_human_lines_go_to_stderr(cli):
+    proc = cli("validate", str(EXAMPLE), "--offline", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [] and ": valid" in proc.stderr
 
 
 def test_an_unknown_format_is_a_usage_error(cli):

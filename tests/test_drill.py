@@ -118,7 +118,8 @@ def test_drill_names_the_failing_step(tmp_path, monkeypatch):
     # a rule that can never fire: a 5xx share above 100%
     head, tail = text.split("  - name: HighErrorRate", 1)
     # (validate refuses it as promql/impossible; the spec turns that check off to see what the drill says)
-    tail = tail.replace("above: 5%", "above: 150%\n    disable: [{check: promql/impossible, reason: drill test}]", 1)
+    tail = tail.replace("above: 5%", "above: 150%\n    disable: [{check: promql/impossible, reason: drill test}, "
+                        "{check: proof/coverage, reason: drill test}]", 1)
     text = head + "  - name: HighErrorRate" + tail
     spec = tmp_path / "broken.yaml"
     spec.write_text(text, encoding="utf-8")

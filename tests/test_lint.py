@@ -28,9 +28,10 @@ def test_a_label_a_declared_metric_does_not_carry_is_an_error(tmp_path, cli):
 
 
 def test_a_label_an_exporter_metric_is_not_known_to_carry_is_a_warning(tmp_path, cli):
-    spec, line = variant(tmp_path, "        by: [instance]\n", "        by: [instnace]\n")  # HighCPUUsage
+    # HighCPUUsage (instance stays: its summary reads $labels.instance)
+    spec, line = variant(tmp_path, "        by: [instance]\n", "        by: [instance, cpux]\n")
     proc = cli("validate", spec, "--offline")
     assert proc.returncode == 0, proc.stderr  # monstack knows the exporter's labels, not all of them
     assert f"spec.yaml:{line}:" in proc.stderr
-    assert "warning: alerts[8].when.ratio.by[0]: label 'instnace' is not on node_cpu_seconds_total" in proc.stderr
-    assert "did you mean 'instance'?" in proc.stderr
+    assert "warning: alerts[8].when.ratio.by[1]: label 'cpux' is not on node_cpu_seconds_total" in proc.stderr
+    assert "did you mean 'cpu'?" in proc.stderr

@@ -39,7 +39,8 @@ def validate(
     amtool: Optional[str] = typer.Option(None, "--amtool", help="path of amtool to use"),
     docker_compose: Optional[str] = typer.Option(None, "--docker-compose", help="path of docker-compose to use"),
     vmalert: Optional[str] = typer.Option(None, "--vmalert", help="path of vmalert to use (-dryRun on the rules)"),
-    fmt: str = typer.Option("text", "--format", help="text, json or github (annotations)"),
+    fmt: str = typer.Option("text", "--format", help=(
+        "text (stderr), or on stdout: json, sarif (SARIF 2.1.0) or github (annotations)")),
 ) -> None:
     """Check a spec: YAML, schema, references, PromQL, then the rendered files with promtool, amtool,
     docker-compose and vmalert -dryRun."""
@@ -54,10 +55,11 @@ def validate(
     except MonstackError as exc:
         _fail(exc, fmt)
     emit(result.warnings, fmt, sys.stderr)
+    human = fmt != "text"  # a machine format owns stdout: the human lines go to stderr
     for run in result.tools:
         detail = f"{run.version} ({run.source}: {run.path})" if run.path else ""
-        say(f"{run.name}: {run.status} {detail}".rstrip())
-    say(f"{pipeline.display_path(spec)}: valid")
+        say(f"{run.name}: {run.status} {detail}".rstrip(), err=human)
+    say(f"{pipeline.display_path(spec)}: valid", err=human)
 
 
 @app.command()
@@ -279,8 +281,8 @@ def doctor() -> None:
 
 
 def _check_format(fmt: str) -> None:
-    if fmt not in ("text", "json", "github"):
-        _fail(MonstackError.single(f"unknown --format {fmt!r}: use text, json or github", check="usage",
+    if fmt not in ("text", "json", "sarif", "github"):
+        _fail(MonstackError.single(f"unknown --format {fmt!r}: use text, json, sarif or github", check="usage",
                                    exit_code=EXIT_UNUSABLE))
 
 

@@ -1,5 +1,5 @@
 """How diagnostics reach people and CI: `file:line:col: severity: path: message (check)`, the source line with a
-caret, and a hint; or JSON, or GitHub annotations.
+caret, and a hint (stderr); or, on stdout, JSON, SARIF 2.1.0 or GitHub annotations.
 
 Whatever the format, no secret reaches the output: every text goes through `checks.secrets.mask`, and the source
 line of a problem in a secret field (which may hold a pasted value) is not shown."""
@@ -86,10 +86,56 @@ def _property(value: str) -> str:
             .replace(",", "%2C"))
 
 
+def sarif(diagnostics: list[Diagnostic]) -> dict:
+    """A SARIF 2.1.0 log of one run: each finding a result with its rule (the check name), level and the spec's
+    file, line and column; the rules are the check names that occur, with their help text."""
+    from . import __version__  # noqa: PLC0415
+
+    diagnostics = [_masked(d) for d in diagnostics]
+    checks = sorted({d.check for d in diagnostics})
+    results = []
+    for d in diagnostics:
+        text = f"{format_path(d.path)}: {d.message}" if d.path else d.message
+        result: dict = {"ruleId": d.check, "ruleIndex": checks.index(d.check),
+                        "level": {"error": "error", "warning": "warning"}.get(d.severity, "note"),
+                        "message": {"text": text + (f" (hint: {d.hint})" if d.hint else "")}}
+        if d.file and not d.file.startswith("("):
+            location: dict = {"artifactLocation": {"uri": _uri(d.file)}}
+            if d.line:
+                location["region"] = {"startLine": d.line, **({"startColumn": d.column} if d.column else {})}
+            result["locations"] = [{"physicalLocation": location}]
+        results.append(result)
+    from .check_names import DESCRIPTIONS  # noqa: PLC0415
+
+    rules = [{"id": check, "name": check.replace("/", "-"),
+              "shortDescription": {"text": DESCRIPTIONS.get(check, f"monstack check {check}")}} for check in checks]
+    return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+            "runs": [{"tool": {"driver": {"name": "monstack", "version": __version__, "rules": rules}},
+                      "results": results}]}
+
+
+def _uri(file: str) -> str:
+    """A file as a SARIF artifact URI: relative paths stay relative (resolved against the checkout by CI)."""
+    from urllib.parse import quote  # noqa: PLC0415
+
+    path = Path(file)
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+
+
+MACHINE = ("json", "sarif", "github")  # formats written to stdout (human text goes to stderr)
+
+
 def emit(diagnostics: Iterable[Diagnostic], fmt: str, stream: IO[str]) -> None:
+    """Write the diagnostics: text to `stream`; a machine format to stdout, whatever `stream` is (one document for
+    json and sarif, so `monstack validate --format json | jq` works whether the spec is valid or not)."""
     diagnostics = list(diagnostics)
+    if fmt in MACHINE:
+        stream = sys.stdout
     if fmt == "json":
         stream.write(json.dumps([as_dict(d) for d in diagnostics], indent=2) + "\n")
+        return
+    if fmt == "sarif":
+        stream.write(json.dumps(sarif(diagnostics), indent=2) + "\n")
         return
     for d in diagnostics:
         stream.write((github(d) if fmt == "github" else text(d)) + "\n")

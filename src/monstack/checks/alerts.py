@@ -19,7 +19,7 @@ from ..errors import Diagnostic
 from ..load import Source
 from ..model import Model, Rule
 from .promql import Finding, findings
-from .promql_facts import COMPARISONS, SET_OPS, Facts, func, kind, name_of, op, unparen, walk
+from .promql_facts import COMPARISONS, Facts, func, kind, name_of, op, unparen, walk
 
 SELECTOR_FIELDS = ("metric", "part", "whole", "counter", "minus", "used", "free", "of", "series", "since", "until",
                    "histogram", "only_if")

@@ -18,11 +18,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..errors import Diagnostic
-from ..load import Source
-from ..model import Model
 from ..syntax import regex
-from .promql_facts import (COMPARISONS, GAUGE_FUNCS, RATE_FUNCS, Facts, children, equal_matchers, func, kind,
+from .promql_facts import (COMPARISONS, GAUGE_FUNCS, RATE_FUNCS, Facts, func, kind,
                            name_of, number, op, unparen, walk)
 
 REGEX_CHARS = re.compile(r"[.*+?()\[\]{}|\\^$]")
@@ -36,13 +33,6 @@ class Finding:
     hint: str
     metric: str | None = None  # the metric it is about (a typed alert's finding goes to that field's line)
     at: tuple = ()  # or the alert's own field it is about (`above`)
-
-
-def check(model: Model, source: Source) -> list[Diagnostic]:
-    """Every finding of the expression checks, for rules (at the alert or its field) and dashboard panels."""
-    from . import alerts  # noqa: PLC0415
-
-    return alerts.check(model, source)
 
 
 def findings(expr_ast, facts: Facts, *, alert: bool) -> list[Finding]:

@@ -1,6 +1,9 @@
 """`promql/vector-matching`: a binary operation between two vectors that can never match because each side's
 series come from a different job and the matching labels include `job`/`instance` (default matching on all
-labels, `on (...)` naming them, or `ignoring (...)` keeping them).
+labels, `on (...)` naming them, or `ignoring (...)` keeping them); and a one-to-one `on (...)` match between
+unaggregated series of one job that leaves out `instance`: with two instances, two series of one side share the
+matching labels and Prometheus fails the evaluation ("found duplicate series for the match group"). An error when
+the job has (or discovers) more than one instance, a warning when it has one (the second one breaks it).
 
 Which job a series comes from: a `job="x"` matcher, else the jobs that serve its name (`Model.served`). SCRAPE
 metrics (`up`, ...) come from every job, so they never decide.
@@ -40,7 +43,55 @@ def check(model: "Model", source: "Source") -> list[Diagnostic]:
                 check="promql/vector-matching",
                 hint="match `on (...)` a label both sides carry, or `ignoring (job, instance)` when each side has "
                      "one series, or divide two series of the same job"))
+        for side, labels, jobs in _duplicates(tree, p, served):
+            many = [job for job in jobs if (j := model.job(job)) is not None
+                    and (j.discovery is not None or len(j.instance_values) > 1)]
+            alert = model.spec.alerts[rule.index]
+            path = ("alerts", rule.index) + (("when", alert.when.kind, "by") if alert.when is not None
+                                             and getattr(alert.when.body, "by", None) else ())
+            if len(jobs) > 1:
+                many, where = sorted(jobs), f"it comes from the jobs {', '.join(sorted(jobs))}"
+            else:
+                where = (f"job {', '.join(many)} has more than one instance" if many else
+                         f"job {', '.join(sorted(jobs))} has one instance today")
+            problems.append(source.diagnostic(
+                path,
+                f"alert {alert.name!r}: `{side}` is matched one-to-one on ({', '.join(labels)}), which leaves out "
+                f"`instance`: {where}, and two instances' series share those labels, so Prometheus fails the "
+                "evaluation (duplicate series for the match group)",
+                check="promql/vector-matching", severity="error" if many else "warning",
+                hint="add `instance` (and `job`) to the matching labels (a typed condition's `by:`), or drop `on` "
+                     "when both sides carry the same labels"))
     return problems
+
+
+def _duplicates(node, p, served):
+    """(metric, matching labels, its jobs) for each side of a one-to-one `on (...)` match that is a plain series
+    (not aggregated) and is not identified by the labels it is matched on (`instance` left out)."""
+    for sub in _binaries(node, p):
+        modifier = sub.modifier
+        if str(sub.op) in ("and", "or", "unless") or modifier is None or modifier.matching is None \
+                or modifier.matching.type != p.LabelModifierType.Include \
+                or modifier.card != p.VectorMatchCardinality.OneToOne:
+            continue
+        labels = list(modifier.matching.labels)
+        if "instance" in labels:
+            continue
+        for side in (sub.lhs, sub.rhs):
+            found = _jobs(side, p, served)
+            if found is not None:
+                yield found[0], labels, found[1]
+                break
+
+
+def _binaries(node, p):
+    if isinstance(node, p.BinaryExpr):
+        yield node
+    for child in ("lhs", "rhs", "expr", "vector_selector"):
+        if getattr(node, child, None) is not None:
+            yield from _binaries(getattr(node, child), p)
+    for arg in getattr(node, "args", None) or ():
+        yield from _binaries(arg, p)
 
 
 def _jobs(node, p, served: dict[str, frozenset[str]]):

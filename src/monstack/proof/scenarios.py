@@ -143,7 +143,7 @@ def guard_series(expr: str, labels: dict[str, str], labeler: Labeler):
     value = {"==": target, ">": target + 1, ">=": target, "<": target - 1, "<=": target, "!=": target + 1}
     if str(node.op) not in value:
         raise Untestable(f"only_if {expr!r}: unsupported comparison")
-    guard_labels = labeler.satisfying(selector, extra={"job": labels["job"], "instance": labels["instance"]})
+    guard_labels = labeler.satisfying(selector, extra=labeler.shared(selector, labels, ("job", "instance")))
     return [lambda n: Series(selector.name, guard_labels, flat(value[str(node.op)], n))]
 
 
@@ -152,14 +152,16 @@ def _fraction(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
     whole = Selector.parse(body.of)
     if body.aggregate:
         part_labels = labeler.satisfying(part, keep=tuple(body.by))
-        whole_labels = labeler.satisfying(whole, extra={k: part_labels[k] for k in body.by})
+        whole_labels = labeler.satisfying(whole, extra=labeler.shared(whole, part_labels, body.by))
         kept = {k: part_labels[k] for k in body.by}
-    else:
+    else:  # matched on all labels, or `on (by)`: the whole keeps its own job's labels (see Labeler.shared)
         part_labels = labeler.satisfying(part, keep=tuple(body.by))
-        whole_labels = labeler.satisfying(whole, extra={k: v for k, v in part_labels.items()})
-        if {k: v for k, v in whole_labels.items()} != part_labels:
+        whole_labels = labeler.satisfying(whole, extra=labeler.shared(whole, part_labels, body.by or part_labels))
+        target = ("job", "instance")
+        if not body.by and {k: v for k, v in whole_labels.items() if k not in target} != \
+                {k: v for k, v in part_labels.items() if k not in target}:
             raise Untestable("used/free and of need the same labels to divide one by the other")
-        kept = part_labels
+        kept = {k: part_labels[k] for k in body.by} if body.by else part_labels
     maximum = 1000.0
     crossing, safe = levels(threshold, op, exact=False)
 
@@ -186,7 +188,7 @@ def _ratio(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list
     m = sum(w.matches(part.name, x_labels) for w in wholes)
     y_name, y_labels = None, None
     for w in wholes:
-        candidate = labeler.satisfying(w, extra={k: x_labels[k] for k in body.by})
+        candidate = labeler.satisfying(w, extra=labeler.shared(w, x_labels, body.by))
         if not part.matches(w.name, candidate):
             y_name, y_labels = w.name, candidate
             break

@@ -108,7 +108,7 @@ def increase_minus(alert, body, op, threshold, timing: Timing, labeler: Labeler)
     a, b = Selector.parse(body.counter), Selector.parse(body.minus)
     by = tuple(body.by)
     a_labels = labeler.satisfying(a, keep=by)
-    b_labels = labeler.satisfying(b, extra={k: a_labels[k] for k in by})
+    b_labels = labeler.satisfying(b, extra=labeler.shared(b, a_labels, by))
     kept = {k: a_labels[k] for k in by}
 
     def build(events, n):

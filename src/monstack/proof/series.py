@@ -132,6 +132,14 @@ class Labeler:
             return {"job": value}
         return {"job": value, "instance": job.instance_values[0]}
 
+    def shared(self, selector: Selector, labels: dict[str, str], keys) -> dict[str, str]:
+        """The values of `keys` (labels of another series) that a series of `selector` shares with it: all of them,
+        but `job` and `instance` only when both come from the same job. A proof never gives a series the job of
+        another exporter (no target produces that): a rule matching the two on job/instance then fails its test,
+        as it would fail in production."""
+        same = self.origin(selector.name, selector).get("job") == labels.get("job")
+        return {k: labels[k] for k in keys if k in labels and (same or k not in ("job", "instance"))}
+
     def _job_of(self, metric: str) -> str | None:
         """The `job` label value of the series `metric`: its declared target's (a pushed job's, for a
         Pushgateway), else the first job whose exporter serves it, else the application's."""

@@ -82,7 +82,7 @@ class Disable(Strict):
     @field_validator("check")
     @classmethod
     def _known(cls, value: str) -> str:
-        from ..checks.names import DISABLEABLE  # noqa: PLC0415 - a leaf list of names, no check code
+        from ..check_names import DISABLEABLE  # noqa: PLC0415 - a leaf list of names, no check code
 
         if value not in DISABLEABLE:
             raise ValueError(f"unknown check {value!r}; checks that can be disabled: {', '.join(DISABLEABLE)}")

@@ -45,8 +45,9 @@ def diagnostics_of(exc: ValidationError, source: Source) -> list[Diagnostic]:
                 and isinstance(error.get("input"), (str, int, float)):
             error = {**error, "input": _HIDDEN}  # a secret field: never repeat what was pasted into it
         message, hint, key = _message(error, leftover)
-        if key and leftover:
-            path = path + (leftover[-1],)
+        name = next((part for part in reversed(error["loc"]) if isinstance(part, str)), None)
+        if key and name is not None and (not path or path[-1] != name):
+            path = path + (name,)
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -75,9 +76,12 @@ def _message(error: dict, leftover: list) -> tuple[str, str | None, bool]:
     kind, msg, value = error["type"], error["msg"], error.get("input")
     names = [p for p in leftover if isinstance(p, str)]
     if kind == "extra_forbidden":
-        key = names[-1] if names else str(error["loc"][-1])
-        close = difflib.get_close_matches(key, _vocabulary(), n=1, cutoff=0.6)
-        return f"unknown key {key!r}", (f"did you mean {close[0]!r}?" if close else None), True
+        key = str(error["loc"][-1])
+        here = _keys_at(error["loc"][:-1])
+        close = difflib.get_close_matches(key, here or _vocabulary(), n=1, cutoff=0.6)
+        if close:
+            return f"unknown key {key!r}", f"did you mean {close[0]!r}?", True
+        return f"unknown key {key!r}", (f"the keys here are {', '.join(here)}" if here else None), True
     if kind == "missing":
         key = names[-1] if names else "?"
         return f"missing required key {key!r}", None, False
@@ -112,6 +116,23 @@ def _kind(value: Any) -> str:
 
 
 _VOCABULARY: list[str] = []
+
+
+def _keys_at(loc: tuple) -> list[str]:
+    """The keys valid where pydantic's `loc` points: the fields of the model(s) found by following it from Spec
+    (list indexes and union branch tags keep the current models), so a hint never names a key of another object."""
+    current: list[type[BaseModel]] = [Spec]
+    for part in loc:
+        if not isinstance(part, str):
+            continue
+        found = [sub for model in current for name, field in model.model_fields.items()
+                 if part in (name, field.alias) for sub in _models_in(field.annotation)]
+        named = [model for model in current if part == model.__name__]
+        if found:
+            current = found
+        elif named:
+            current = named
+    return sorted({field.alias or name for model in current for name, field in model.model_fields.items()})
 
 
 def _vocabulary() -> list[str]:
