@@ -85,3 +85,29 @@ def test_what_validate_accepts_its_generated_tests_pass(tmp_path: Path):
     tested = run_cli("test", str(spec), timeout=180)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "1 passed, 0 failed" in tested.stdout
+
+
+@pytest.mark.parametrize("spec", ["real-estate-scraper", "checkout"])
+def test_the_proof_expects_the_labels_the_label_flow_says_the_alert_carries(spec: str):
+    """One model: the labels a generated firing case expects (besides the fixed ones) are those the label flow
+    (alert_labels, used by alerts/template and the routing checks) says the expression keeps. Where the flow is open
+    (an exporter's metric may carry labels monstack cannot list), the proof may know more of them, never fewer."""
+    from monstack.alert_labels import alert_labels
+    from monstack.pipeline import resolve
+    from monstack.proof import plan
+
+    model = resolve(ROOT / "specs" / f"{spec}.yaml").model
+    flow = {a.index: a for a in alert_labels(model)}
+    compared = 0
+    for coverage in plan(model):
+        carried = flow[coverage.index]
+        firing = next((c for c in coverage.generated if c.expect == "firing"), None)
+        if firing is None:
+            continue
+        kept = set(firing.labels) - set(carried.fixed)
+        if carried.open:
+            assert set(carried.dynamic) <= kept, (coverage.alert, kept, carried.dynamic)
+        else:
+            assert kept == set(carried.dynamic), (coverage.alert, kept, carried.dynamic)
+            compared += 1
+    assert compared >= 10

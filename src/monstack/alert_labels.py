@@ -104,6 +104,13 @@ class _Catalogue:
                 self.declared[metric.name] = labels
         self.exporters = frozenset().union(*(job.catalog.metrics for job in model.jobs)) if model.jobs \
             else frozenset()
+        # series pushed to a Pushgateway keep the pushed `job` (honor_labels) and no `instance` (the gateway's
+        # empty one is no label): by a job="<pushed>" matcher, or as a metric declared for the gateway's target
+        gateways = {job.name: job for job in model.jobs if job.honor_labels and job.pushed_jobs}
+        self.pushed = frozenset(p for job in gateways.values() for p in job.pushed_jobs) - set(self.jobs)
+        self.pushed_metrics = frozenset(name for metric in model.spec.metrics if metric.target in gateways
+                                        for name in (metric.name, f"{metric.name}_sum", f"{metric.name}_count",
+                                                     f"{metric.name}_bucket"))
 
     def expression(self, expr: str) -> Carried | None:
         import promql_parser  # noqa: PLC0415 - a Rust extension: loaded only when needed
@@ -137,7 +144,8 @@ class _Catalogue:
                                  None)
         jobs = [m.value for m in matchers if m.name == "job" and m.op == p.MatchOp.Equal]
         target = self.jobs.get(jobs[0], frozenset()) if jobs else self.all_job_labels
-        base = frozenset({"job", "instance"}) | target | named
+        pushed = (jobs[0] in self.pushed) if jobs else name in self.pushed_metrics
+        base = frozenset({"job"} if pushed else {"job", "instance"}) | target | named
         if name in SCRAPE_METRICS:
             return Carried(base)
         if name in self.declared:

@@ -87,7 +87,7 @@ def disabled(problems: list[Diagnostic], spec, source: Source) -> list[Diagnosti
         if reason is None:
             out.append(d)
             continue
-        out.append(Diagnostic(f"disabled by the spec: {d.check} at {d.location()}: {reason} (was: {d.message})",
+        out.append(Diagnostic(f"disabled by the spec: {d.check}: {reason} (was: {d.message})",
                               file=d.file, line=d.line, column=d.column, path=d.path, check=d.check,
                               severity="note"))
     return out
