@@ -41,10 +41,24 @@ class Source:
     data: Any
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # path -> (line, col) of the value
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # path -> (line, col) of the mapping key
+    # paths of things the spec did not write but generated (an SLO's burn-rate alerts) -> the path that did
+    aliases: dict[Path_, Path_] = field(default_factory=dict)
+
+    def alias(self, generated: Path_, written: Path_) -> None:
+        """Report what is found at `generated` (and below it) at `written`, the spec element it comes from."""
+        self.aliases[tuple(generated)] = tuple(written)
+
+    def written(self, path: Path_) -> tuple:
+        """`path` with a generated prefix replaced by the spec path it comes from."""
+        path = tuple(path)
+        for size in range(len(path), 0, -1):
+            if path[:size] in self.aliases:
+                return self.aliases[path[:size]] + path[size:]
+        return path
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
         """The nearest known position of `path` (walking up to its parents when it has none)."""
-        path = tuple(path)
+        path = self.written(path)
         while True:
             table = (self.keys, self.values) if key else (self.values, self.keys)
             for positions in table:
@@ -55,8 +69,9 @@ class Source:
             path = path[:-1]
 
     def diagnostic(self, path: Path_, message: str, *, key: bool = False, **kwargs: Any) -> Diagnostic:
+        path = self.written(path)
         line, col = self.position(path, key=key)
-        return Diagnostic(message, file=self.file, line=line, column=col, path=tuple(path), **kwargs)
+        return Diagnostic(message, file=self.file, line=line, column=col, path=path, **kwargs)
 
     def source_line(self, line: int | None) -> str | None:
         if line is None:

@@ -25,6 +25,7 @@ def known_metrics(model: "Model") -> set[str]:
             names.add(f"{metric.name}_bucket" if metric.type == "histogram" else metric.name)
         else:
             names.add(metric.name)
+    names |= {record.record for record in model.spec.records}  # recording rules store new series
     return names
 
 

@@ -15,7 +15,7 @@ from . import promql
 from .errors import Diagnostic
 from .exporters import KINDS, SCRAPE_METRICS, Kind, from_spec, series_names
 from .load import Source
-from .spec.models import Alert, Spec, Target
+from .spec.models import Alert, Record, Spec, Target
 from .spec.units import Duration
 
 
@@ -95,6 +95,12 @@ class Model:
     alertmanagers: tuple[str, ...]
     groups: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
     kinds: Mapping[str, Kind] = field(default_factory=dict)  # the catalogue and the spec's own `exporters:`
+    records: dict[str, tuple[Record, ...]] = field(default_factory=dict)  # recording rules by group
+
+    @property
+    def group_names(self) -> list[str]:
+        """Every rule group: of alerts, of records, or both."""
+        return sorted(set(self.groups) | set(self.records))
 
     def job(self, name: str) -> Job | None:
         return next((job for job in self.jobs if job.name == name), None)
@@ -216,8 +222,16 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
         alertmanagers=managers,
         groups={name: tuple(group) for name, group in sorted(groups.items())},
         kinds=kinds,
+        records=_records(spec),
     )
     return model, problems
+
+
+def _records(spec: Spec) -> dict[str, tuple[Record, ...]]:
+    out: dict[str, list[Record]] = {}
+    for record in spec.records:
+        out.setdefault(record.group, []).append(record)
+    return {name: tuple(items) for name, items in sorted(out.items())}
 
 
 def target_kinds(spec: Spec, source: Source) -> tuple[dict[str, Kind], list[Diagnostic]]:

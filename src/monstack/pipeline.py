@@ -46,6 +46,13 @@ def resolve(spec_path: Path) -> Resolved:
 
     source = load_file(spec_path, display_path(spec_path))
     spec = parse(source)
+    if spec.slos:  # records, burn-rate alerts with their proofs, inhibitions: built on the jobs' labels
+        from . import slo  # noqa: PLC0415
+
+        first, found = model.build(spec, source)
+        if errors_only(found):
+            raise MonstackError(found)
+        spec = slo.expand(spec, first, source)
     problems = text.check(spec, source)  # every string for the context it reaches (templates, PromQL, secrets)
     flagged = {d.path[:2] for d in problems if d.path[:1] == ("alerts",)}
     built, found = model.build(spec, source)

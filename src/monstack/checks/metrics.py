@@ -46,6 +46,25 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
                     where, f"metric {name!r} is exposed by no target of this spec", check="metrics",
                     hint=(f"did you mean {', '.join(close)}? " if close else "")
                     + "declare the application's own metrics under `metrics:`"))
+    return problems + _records(model, source, known, promql_parser)
+
+
+def _records(model: Model, source: Source, known: set[str], promql_parser) -> list[Diagnostic]:
+    """A recording rule's PromQL parses and reads metrics some target exposes (or another record stores)."""
+    problems = []
+    for i, record in enumerate(model.spec.records):
+        where = ("records", i, "expr")
+        try:
+            ast = promql_parser.parse(record.expr)
+        except ValueError as exc:
+            problems.append(source.diagnostic(where, f"invalid PromQL: {exc}", check="promql"))
+            continue
+        for name in sorted(set(metric_names(ast)) - known):
+            close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+            problems.append(source.diagnostic(
+                where, f"metric {name!r} is exposed by no target of this spec", check="metrics",
+                hint=(f"did you mean {', '.join(close)}? " if close else "")
+                + "declare the application's own metrics under `metrics:`"))
     return problems
 
 

@@ -17,8 +17,17 @@ def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
 
 
 def groups(model: Model) -> dict[str, dict]:
-    """Each rule group as the rule files carry it (also what a PrometheusRule embeds), by group name."""
-    return {name: {"name": name, "rules": [_rule(r) for r in rules]} for name, rules in model.groups.items()}
+    """Each rule group as the rule files carry it (also what a PrometheusRule embeds), by group name: its
+    recording rules first (a group evaluates in order, so its alerts read this evaluation's records)."""
+    return {name: {"name": name, "rules": [_record(r) for r in model.records.get(name, ())]
+                   + [_rule(r) for r in model.groups.get(name, ())]} for name in model.group_names}
+
+
+def _record(record) -> dict:
+    out: dict = {"record": record.record, "expr": record.expr}
+    if record.labels:
+        out["labels"] = dict(record.labels)
+    return out
 
 
 def _rule(rule: Rule) -> dict:

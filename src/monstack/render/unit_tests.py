@@ -23,17 +23,17 @@ FOLDER = "prometheus/tests"
 
 def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
     rules = {rule.name: rule for rule in model.rules}
-    groups: dict[str, list[dict]] = {}
+    default = model.spec.defaults.evaluation_interval
+    files: dict[tuple[str, Duration], list[dict]] = {}  # (group, evaluation interval) -> tests
     for coverage in plan(model):
         rule = rules[coverage.alert]
-        tests = groups.setdefault(rule.group, [])
-        tests += [_generated(case, rule) for case in coverage.generated]
-        tests += [_handwritten(case, rule) for case in model.spec.alerts[rule.index].tests]
-    evaluation = str(model.spec.defaults.evaluation_interval)
+        files.setdefault((rule.group, default), []).extend(_generated(case, rule) for case in coverage.generated)
+        for case in model.spec.alerts[rule.index].tests:
+            files.setdefault((rule.group, case.evaluation or default), []).append(_handwritten(case, rule))
     return {
-        f"{FOLDER}/{group}.yml": dump_yaml({"rule_files": [f"../rules/{group}.yml"], "evaluation_interval": evaluation,
-                                            "tests": tests}, stamp)
-        for group, tests in sorted(groups.items()) if tests
+        f"{FOLDER}/{group}{'' if every == default else f'.every-{every}'}.yml": dump_yaml(
+            {"rule_files": [f"../rules/{group}.yml"], "evaluation_interval": str(every), "tests": tests}, stamp)
+        for (group, every), tests in sorted(files.items()) if tests
     }
 
 

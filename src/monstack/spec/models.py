@@ -17,10 +17,11 @@ from .proof import Runbook, TestCase
 from .dashboards import Dashboard
 from .deployment import Deployment
 from .routing import Routing
+from .slos import SLO
 from .targets import ADDRESS_RE, JOB_RE, METRIC_RE, NAME_RE, Exporter, LabelName, Labels, Target
 from .units import DurationField, QuantityField
 
-__all__ = ["ADDRESS_RE", "JOB_RE", "Alert", "Defaults", "Metric", "Project", "Spec", "Target"]
+__all__ = ["ADDRESS_RE", "JOB_RE", "Alert", "Defaults", "Metric", "Project", "Record", "Spec", "Target"]
 
 
 class Project(Strict):
@@ -130,6 +131,17 @@ class Alert(Strict):
         return self
 
 
+class Record(Strict):
+    """A recording rule: an expensive expression computed once per evaluation and stored as a new series, for the
+    alerts and panels that reuse it (and the SLOs' error ratios, which monstack adds itself)."""
+
+    record: str = Field(pattern=METRIC_RE, description="the new series' name, level:metric:operations by convention")
+    expr: str = Field(min_length=1, description="PromQL")
+    labels: Labels = Field(default_factory=dict)
+    group: str = Field("records", pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                       description="rule group and file (prometheus/rules/<group>.yml), evaluated before its alerts")
+
+
 class Spec(Strict):
     """A monstack spec, version monstack/v1."""
 
@@ -141,6 +153,9 @@ class Spec(Strict):
         "exporters monstack does not know, described once (port, up gauge, metrics) and used as a target `kind`"))
     metrics: list[Metric] = Field(default_factory=list)
     alerts: list[Alert] = Field(default_factory=list)
+    records: list[Record] = Field(default_factory=list, description="recording rules")
+    slos: list[SLO] = Field(default_factory=list, description=(
+        "service level objectives: each becomes error-ratio records and multiwindow burn-rate alerts, proven"))
     routing: Routing
     deployment: Deployment = Field(default_factory=Deployment, description=(
         "how the stack runs: the docker-compose stack (images, published address, network, secrets of Grafana and "

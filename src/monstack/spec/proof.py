@@ -24,6 +24,9 @@ class TestCase(Strict):
     expect: Literal["firing", "silent", "pending"]
     labels: dict[str, str] = Field(default_factory=dict, description=(
         "labels the expression keeps (job, instance, ...), besides severity, service and the alert's labels"))
+    evaluation: DurationField | None = Field(None, description=(
+        "how often rules are evaluated in this case (default: defaults.evaluation_interval); a coarse one keeps "
+        "day-long windows cheap to prove"))
 
 
 class Runbook(Strict):

@@ -1,0 +1,74 @@
+"""The PromQL of an SLO: one recording rule of the error ratio per window (so that each alert reads cheap
+precomputed series, as Sloth and Pyrra do), the traffic over each long window when there is a floor, and one
+alert per window pair.
+
+Records are named as Sloth names them, `slo:sli_error:ratio_rate<window>`, and carry `slo="<name>"`; the error
+ratio is the SLI's bad events over all events in the window (a NaN when there was no event: no alert).
+"""
+
+from __future__ import annotations
+
+from ..promql import le_value
+from ..spec.slos import SLO
+from ..spec.units import Duration, promql_number
+from .windows import Window, ranges, windows
+
+ERROR = "slo:sli_error:ratio_rate"
+TRAFFIC = "slo:sli_total:rate"
+
+
+def record_name(prefix: str, window: Duration) -> str:
+    return f"{prefix}{window}"
+
+
+def error_ratio(slo: SLO, window: Duration, jobs: dict[str, str]) -> str:
+    """The error ratio over `window` (`jobs`: target name -> its job label, for availability)."""
+    sli, w = slo.sli.body, str(window)
+    kind = slo.sli.kind
+    if kind == "ratio":
+        part = sli.bad or sli.good
+        share = f"sum(rate({part}[{w}])) / sum(rate({sli.total}[{w}]))"
+        return share if sli.bad else f"1 - ({share})"
+    if kind == "latency":
+        fast = f'{sli.histogram}_bucket{{le="{le_value(sli.slower_than.seconds)}"}}'
+        return f"1 - (sum(rate({fast}[{w}])) / sum(rate({sli.histogram}_count[{w}])))"
+    if kind == "availability":
+        return f'1 - avg(avg_over_time(up{{job="{jobs.get(sli.target, sli.target)}"}}[{w}]))'
+    part = (sli.bad or sli.good).replace("$window", w)
+    share = f"({part}) / ({sli.total.replace('$window', w)})"
+    return share if sli.bad else f"1 - ({share})"
+
+
+def traffic(slo: SLO, window: Duration) -> str:
+    """Events a second over `window`: what the traffic floor compares."""
+    sli, w = slo.sli.body, str(window)
+    if slo.sli.kind == "ratio":
+        return f"sum(rate({sli.total}[{w}]))"
+    if slo.sli.kind == "latency":
+        return f"sum(rate({sli.histogram}_count[{w}]))"
+    return f"({sli.total.replace('$window', w)})"
+
+
+def records(slo: SLO, jobs: dict[str, str]) -> list[dict]:
+    """The recording rules of an SLO: {record, expr, labels}."""
+    out = [{"record": record_name(ERROR, w), "expr": error_ratio(slo, w, jobs), "labels": {"slo": slo.name}}
+           for w in ranges(slo)]
+    if slo.min_rate is not None:
+        out += [{"record": record_name(TRAFFIC, w.long), "expr": traffic(slo, w.long), "labels": {"slo": slo.name}}
+                for w in windows(slo)]
+    return out
+
+
+def alert_name(slo: SLO, window: Window) -> str:
+    return f"{slo.name}BurnRate{window.name}"
+
+
+def alert_expr(slo: SLO, window: Window) -> str:
+    budget = promql_number(slo.budget)
+    above = f"({promql_number(window.factor)} * {budget})"
+    sel = f'{{slo="{slo.name}"}}'
+    expr = (f"{record_name(ERROR, window.long)}{sel} > {above}\n"
+            f"and\n{record_name(ERROR, window.short)}{sel} > {above}")
+    if slo.min_rate is not None:
+        expr += f"\nand\n{record_name(TRAFFIC, window.long)}{sel} >= {promql_number(slo.min_rate.value)}"
+    return expr
