@@ -280,16 +280,21 @@ def _increase(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
 def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     t = threshold.value
     declared = next((m for m in labeler.model.spec.metrics if m.name == body.histogram), None)
-    buckets = list(declared.buckets) if declared and declared.buckets else [t / 2, t, t * 2.5]
-    if t not in buckets or buckets.index(t) == len(buckets) - 1:
-        raise Untestable(f"{t:g} is not a bucket bound below the top finite bucket of {body.histogram}")
+    # a declared bound (any, the top finite one too) is rendered in the exact form; without declared buckets the
+    # test picks its own, with t in the middle, for histogram_quantile compared with t
+    buckets = [float(b) for b in declared.buckets] if declared and declared.buckets else [t / 2, t, t * 2.5]
+    if t not in buckets:
+        raise Untestable(f"{t:g} is not a bucket bound of {body.histogram}")
     labels = labeler.satisfying(Selector(f"{body.histogram}_bucket", ()), keep=tuple(body.by))
     labels.pop("le", None)
     i = buckets.index(t)
     lower = buckets[i - 1] if i > 0 else 0.0
-    upper = buckets[i + 1]
+    upper = buckets[i + 1] if i + 1 < len(buckets) else math.inf  # at the top bound the slow ones are in +Inf
     share_above = 1 - body.q  # exactly the quantile's tail
-    crossing, safe = share_above + 0.01, share_above - 0.01  # observations above t: a point more, a point less
+    # observations above t: a point more, a point less (the other way round for `below`)
+    crossing, safe = share_above + 0.01, share_above - 0.01
+    if op == "<":
+        crossing, safe = safe, crossing
     kept = {k: labels[k] for k in body.by}
     total, low = more.traffic(body, timing) if more.has_floor(body) else (FAST, 0.0)
 
@@ -306,17 +311,20 @@ def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
         return series
 
     def build(above, n, total=total):
-        if above < share_above and split:
+        if above < share_above and split and op == ">":
             # The safe side, with a rare slow group (half its observations above t) inside busy fast traffic:
             # the quantile of all observations stays under t; the rare group's own quantile does not.
             rare = {**labels, split: labeler.other_value(split, labels[split])}
             series = group(labels, total * (1 - 2 * above), 0.0, n) + group(rare, total * above, total * above, n)
         else:
             series = group(labels, total * (1 - above), total * above, n)
-        # histogram_quantile: rank q*total; the (lower, t] bucket holds the rest, the (t, upper] one the tail
+        # histogram_quantile: rank q*total; the (lower, t] bucket holds the rest, the (t, upper] one the tail;
+        # a rank in the +Inf bucket returns the top finite bound, t
         rank = body.q
         if rank <= 1 - above:
             value = lower + (t - lower) * rank / (1 - above)
+        elif math.isinf(upper):
+            value = t
         else:
             value = t + (upper - t) * (rank - (1 - above)) / above
         return series, value, kept
