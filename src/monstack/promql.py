@@ -15,12 +15,12 @@ Rules of the house (each one a defect of the guide, see GUIDE-DEFECTS.md):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
+from . import quantile
 from .exporters import KINDS, Kind
+from .promql_base import ConditionError, aggregate, le_value  # also promql.X for its users
 from .spec.conditions import Condition
 from .spec.models import Target
 from .spec.units import Duration, Quantity, promql_number
@@ -48,15 +48,6 @@ UNITS: dict[str, tuple[str, ...]] = {
 WINDOWED = frozenset({"availability", "ratio", "increase", "quantile", "average", "absent"})
 
 
-class ConditionError(ValueError):
-    """A condition that cannot be turned into PromQL; `field` names the offending key under the alert."""
-
-    def __init__(self, message: str, field: tuple = (), hint: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.hint = hint
-
-
 @dataclass(frozen=True)
 class Context:
     targets: dict[str, Target]
@@ -81,33 +72,6 @@ class Built:
             return self.query + self.guard
         # the guard comes after the comparison, which binds tighter
         return f"{self.query} {op} {promql_number(value)}{self.guard}"
-
-
-def le_value(bound: float) -> str:
-    """A classic-histogram bound as Prometheus 3 stores it in `le`: `1.0`, `0.25`, `1e+06`, `+Inf`.
-
-    Prometheus 3 normalises bounds with Go's shortest `%g` (exponent form below 1e-4 and from 1e6 on), adding
-    `.0` when the result has neither a point nor an exponent.
-    """
-    bound = float(bound)
-    if math.isinf(bound):
-        return "+Inf" if bound > 0 else "-Inf"
-    if bound == 0:
-        return "0.0"
-    shortest = Decimal(repr(bound)).normalize()
-    exponent = shortest.adjusted()
-    if -4 <= exponent < 6:
-        text = format(shortest, "f")
-        return text if "." in text else text + ".0"
-    sign, digits, _ = shortest.as_tuple()
-    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
-    mantissa = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
-    return f"{'-' if sign else ''}{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-
-
-def aggregate(op: str, expr: str, by: list[str] | tuple[str, ...] = ()) -> str:
-    """`sum(x)` or `sum by (a, b) (x)`."""
-    return f"{op} by ({', '.join(by)}) ({expr})" if by else f"{op}({expr})"
 
 
 def window_of(condition_over: Duration | None, every: Duration | None, ctx: Context) -> Duration:
@@ -263,8 +227,6 @@ def _quantile(body, op, threshold, every, ctx: Context) -> Built:
     built = Built(f"histogram_quantile({promql_number(body.q)}, "
                   f"sum by ({', '.join(labels)}) (rate({body.histogram}_bucket[{window}])))",
                   floor(body, [f"{body.histogram}_count"], window))
-    from . import quantile  # noqa: PLC0415 - quantile.py builds on this module's helpers
-
     if threshold is None or not quantile.is_bound(threshold.value, ctx.buckets.get(body.histogram)):
         return built  # undeclared buckets (an exporter's histogram): the quantile compared with the threshold
     # a declared bound: the quantile stays the value, the exact bucket share decides; both sides carry `by`

@@ -15,7 +15,7 @@ value stays the quantile. Pure text: no imports of model or checks.
 
 from __future__ import annotations
 
-from .promql import ConditionError, aggregate, le_value
+from .promql_base import ConditionError, aggregate, le_value
 from .spec.units import promql_number
 
 
