@@ -256,8 +256,7 @@ def _rule(alert: Alert, index: int, ctx: promql.Context, runbooks: str) -> Rule:
         op = ">" if alert.above is not None else "<" if alert.below is not None else None
         threshold = alert.above or alert.below
         built = promql.parts(alert.when, op, threshold, alert.every, ctx)
-        expr = promql.render(alert.when, op, threshold, alert.every, ctx)
-        query, guard = built.query, built.guard
+        expr, query, guard = built.expr(op, promql.number_of(threshold)), built.query, built.guard
     else:
         expr = alert.expr.strip()  # type: ignore[union-attr]  # the spec guarantees one of when/expr
     labels = {"severity": alert.severity}
@@ -327,8 +326,7 @@ def _bucket_checks(spec: Spec, alert: Alert, index: int, source: Source) -> list
     quantile = alert.when.kind == "quantile"
     if bound > buckets[-1] or (bound == buckets[-1] and not quantile):
         return [source.diagnostic(path, f"{bound:g} is {'above' if quantile else 'not below'} the top finite bucket "
-                                  f"of {name} "
-                                  f"({buckets[-1]:g}): the histogram cannot show it", check="model",
+                                  f"of {name} ({buckets[-1]:g}): the histogram cannot show it", check="model",
                                   hint=f"add larger buckets to the metric {name}")]
     if bound not in buckets:
         return [source.diagnostic(path, f"{bound:g} is not a bucket bound of {name} "

@@ -90,7 +90,7 @@ def window_of(condition_over: Duration | None, every: Duration | None, ctx: Cont
 def render(condition: Condition, op: str | None, threshold: Quantity | None, every: Duration | None,
            ctx: Context) -> str:
     """The alert expression for `condition`, compared with `threshold` by `op` (`>` or `<`)."""
-    return parts(condition, op, threshold, every, ctx).expr(op, _number(threshold))
+    return parts(condition, op, threshold, every, ctx).expr(op, number_of(threshold))
 
 
 def parts(condition: Condition, op: str | None, threshold: Quantity | None, every: Duration | None,
@@ -114,7 +114,8 @@ def parts(condition: Condition, op: str | None, threshold: Quantity | None, ever
     return Built(*built) if isinstance(built, tuple) else Built(built)
 
 
-def _number(threshold: Quantity | None) -> float | None:
+def number_of(threshold: Quantity | None) -> float | None:
+    """The number a threshold is compared as (a rate per its unit)."""
     if threshold is None:
         return None
     return threshold.per_unit if threshold.kind == "rate" else threshold.value
