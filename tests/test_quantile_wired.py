@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import real_tool, run_cli
-from monstack import pipeline, write
+from monstack import pipeline, tools, write
+from monstack.drill import run as drill
 from monstack.proof import plan
 from monstack.proof.run import run
 
@@ -138,3 +139,16 @@ def test_the_old_comparison_at_the_top_bound_fails_the_same_proof(spec, tmp_path
     report = run(resolved.model, real_tool("promtool"), out / "prometheus")
     status = {r.alert: r.status for r in report.results}
     assert status["SlowAtTheTop"] == "failed" and status["SlowInTheMiddle"] == "passed", report.promtool_output[-2000:]
+
+
+@pytest.mark.tools
+@pytest.mark.skipif(tools.find("prometheus") is None or tools.find("alertmanager") is None,
+                    reason="prometheus/alertmanager not installed (scripts/install-tools.sh)")
+def test_the_drill_fires_and_resolves_at_the_top_bound(spec):
+    """The real Prometheus: observations at twice the top finite bound (the +Inf bucket) fire it, fast ones resolve
+    it (`histogram_quantile(...) > 1` would have stayed silent)."""
+    report = drill(spec, ["SlowAtTheTop", "SlowAtTheTopByHandler"])
+    assert report.ok, report.text()
+    for result in report.results:
+        assert result.safe is not None and result.delivered and result.resolved is not None, result.alert
+        assert "0.05s -> 2s -> 0.05s" in result.how, result.how
