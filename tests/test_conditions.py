@@ -37,7 +37,10 @@ RULES = {  # each written from the rule it encodes (promql.py's docstring), not 
     "HighErrorRatePerHandler": 'sum by (handler) (rate(http_requests_total{status=~"5.."}[5m])) / '
                                "(sum by (handler) (rate(http_requests_total[5m])) > 0) > 0.1 "
                                "and on (handler) sum by (handler) (rate(http_requests_total[5m])) >= 1",
-    "SlowWithTraffic": "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > 1 "
+    # 1s is a declared bound: the quantile is the value, fewer than 95% within 1s decides (issue 11)
+    "SlowWithTraffic": "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) "
+                       'and sum(rate(http_request_duration_seconds_bucket{le="1.0"}[5m])) / '
+                       "(sum(rate(http_request_duration_seconds_count[5m])) > 0) < 0.95 "
                        "and sum(increase(http_request_duration_seconds_count[5m])) >= 500",
     "SlowOnAverageWithTraffic": "sum(rate(http_request_duration_seconds_sum[10m])) / "
                                 "(sum(rate(http_request_duration_seconds_count[10m])) > 0) > 0.5 "
@@ -113,8 +116,13 @@ def test_the_new_kinds_are_proven_by_the_real_promtool(tmp_path, promtool, resol
 
 # --- the proofs can fail: mutated rules fail their generated tests ---------------------------------------------
 
-def _parts(expr: str) -> tuple[str, str, str, str]:
-    """(query, op, number, guard) of a typed rule."""
+def _parts(expr: str) -> tuple[str, str, str, str] | None:
+    """(query, op, number, guard) of a typed rule; for an exact quantile (`<quantile> and <share> < q [guard]`)
+    the query is `<quantile> and <share>` and the comparison the share's. None without a comparison."""
+    if split_comparison(expr) is None:
+        quantile, _, rest = expr.partition(" and ")
+        parts = _parts(rest) if expr.startswith("histogram_quantile(") and rest else None
+        return None if parts is None else (f"{quantile} and {parts[0]}", *parts[1:])
     query, op, number = split_comparison(expr)
     head = f"{query} {op} "
     assert expr.startswith(head)
@@ -124,21 +132,21 @@ def _parts(expr: str) -> tuple[str, str, str, str]:
 
 
 def flip(expr: str) -> str | None:
-    if split_comparison(expr) is None:
+    if _parts(expr) is None:
         return None
     query, op, value, guard = _parts(expr)
     return f"{query} {'<' if op == '>' else '>'} {value}{guard}"
 
 
 def times_ten(expr: str) -> str | None:
-    if split_comparison(expr) is None:
+    if _parts(expr) is None:
         return None
     query, op, value, guard = _parts(expr)
     return f"{query} {op} {float(value) * 10!r}{guard}"
 
 
 def drop_guard(expr: str) -> str | None:
-    if split_comparison(expr) is None:
+    if _parts(expr) is None:
         return None
     query, op, value, guard = _parts(expr)
     return f"{query} {op} {value}" if guard else None

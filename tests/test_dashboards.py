@@ -21,7 +21,8 @@ from referencing.jsonschema import DRAFT7
 from conftest import ROOT
 from monstack import pipeline
 from monstack.metrics import known_metrics, metric_names
-from monstack.panels import parseable, split_comparison
+from monstack.panels import alert_view, parseable, split_comparison
+from monstack.promql import aggregate, le_value
 from monstack.render import dashboards, provisioning
 
 SPEC_REL = "specs/real-estate-scraper.yaml"
@@ -220,7 +221,26 @@ def test_alert_panels_show_the_alert_query_without_its_comparison(example, board
         [panel] = [p for p in shown(board) if p["id"] == int(match[3])]
         rest = rules[name].expr[len(expr(panel)):]
         assert rules[name].expr.startswith(expr(panel)), (name, expr(panel))
-        assert re.fullmatch(r" (>|<|==) [-+0-9.e]+", rest), (name, rest)
+        if exact_share(model, rules[name]) is not None:  # the quantile filtered by its exact bucket share
+            assert rest == f" and {exact_share(model, rules[name])}", (name, rest)
+        else:
+            assert re.fullmatch(r" (>|<|==) [-+0-9.e]+", rest), (name, rest)
+
+
+def exact_share(model, rule) -> str | None:
+    """The bucket-share condition of a quantile alert at a declared bucket bound (issue 11), else None."""
+    alert = model.spec.alerts[rule.index]
+    if alert.when is None or alert.when.kind != "quantile":
+        return None
+    body, quantity = alert.when.body, alert.above or alert.below
+    declared = next((m for m in model.spec.metrics if m.name == body.histogram), None)
+    if declared is None or declared.buckets is None or quantity.value not in declared.buckets:
+        return None
+    op, q = (">", "<") if alert.above is not None else ("<", ">"), body.q
+    le = f'le="{le_value(quantity.value)}"'
+    share = (f"{aggregate('sum', f'rate({body.histogram}_bucket{{{le}}}[{body.over or alert.every}])', body.by)} / "
+             f"({aggregate('sum', f'rate({body.histogram}_count[{body.over or alert.every}])', body.by)} > 0)")
+    return f"{share} {op[1]} {q:g}"
 
 
 def test_spec_panels_win_the_alert_link(example, boards):
@@ -238,9 +258,15 @@ def test_split_comparison_contract_holds_for_every_typed_rule(example):
         alert = model.spec.alerts[rule.index]
         if not rule.typed or alert.when.kind == "always":
             continue
+        quantity = alert.above or alert.below
+        if exact_share(model, rule) is not None:
+            # `<quantile> and <share>`: no comparison of the quantile to split, the panel shows rule.query
+            assert split_comparison(rule.expr) is None
+            assert rule.expr == f"{rule.query} and {exact_share(model, rule)}{rule.guard}"
+            assert alert_view(model, rule).query.expr == rule.query
+            continue
         base, op, number = split_comparison(rule.expr)
         assert rule.expr == f"{base} {op} {rule.expr.rsplit(' ', 1)[1]}"
-        quantity = alert.above or alert.below
         if quantity is None:
             assert (alert.when.kind, op, number) == ("down", "==", 0)
         else:
@@ -268,7 +294,11 @@ def test_thresholds_are_coloured_exactly_where_the_alert_fires(example, boards):
         uid, panel_id = re.fullmatch(r"/d/([\w-]+)/.*viewPanel=(\d+)", link).groups()
         [panel] = [p for p in shown(by_uid[uid]) if p["id"] == int(panel_id)]
         rule = next(r for r in model.rules if r.name == name)
-        _, op, number = split_comparison(rule.expr)
+        alert = model.spec.alerts[rule.index]
+        if exact_share(model, rule) is not None:  # the quantile's threshold, drawn on its value
+            op, number = (">", alert.above.value) if alert.above is not None else ("<", alert.below.value)
+        else:
+            _, op, number = split_comparison(rule.expr)
         fires = {">": lambda v: v > number, "<": lambda v: v < number, "==": lambda v: v == number}[op]
         alert = model.spec.alerts[rule.index]
         whole = "round(" in rule.expr or (alert.when.kind == "count" and alert.when.body.of is None)

@@ -24,6 +24,7 @@ metrics:
   - {name: req_total, type: counter, help: h}
   - {name: ok_total, type: counter, help: h}
   - {name: lat_seconds, type: histogram, help: h, buckets: [0.1, 0.5, 1, 5]}
+  - {name: ext_seconds, type: histogram, help: h}
   - {name: users, type: gauge, help: h}
   - {name: stamp_seconds, type: gauge, help: h}
 routing:
@@ -90,9 +91,23 @@ CASES = {
     "observations slower than a bound, per minute over 5m": (
         "when: {increase: {histogram: lat_seconds, slower_than: 1s, over: 5m}}, above: 10/min",
         '(sum(rate(lat_seconds_count[5m])) - sum(rate(lat_seconds_bucket{le="1.0"}[5m]))) * 60 > 10'),
-    "quantile over summed bucket rates": (
+    "quantile of undeclared buckets: compared as summed bucket rates": (
+        "every: 5m, when: {quantile: {histogram: ext_seconds, q: 0.95}}, above: 1s",
+        "histogram_quantile(0.95, sum by (le) (rate(ext_seconds_bucket[5m]))) > 1"),
+    # at a declared bound the quantile stays the value; fewer than 95% at or below 1s decides (issue 11)
+    "quantile at a declared bound: filtered by the exact bucket share": (
         "every: 5m, when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 1s",
-        "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket[5m]))) > 1"),
+        "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket[5m]))) "
+        'and sum(rate(lat_seconds_bucket{le="1.0"}[5m])) / (sum(rate(lat_seconds_count[5m])) > 0) < 0.95'),
+    "quantile at the top finite bound, by a label": (
+        "every: 5m, when: {quantile: {histogram: lat_seconds, q: 0.99, by: [job]}}, above: 5s",
+        "histogram_quantile(0.99, sum by (le, job) (rate(lat_seconds_bucket[5m]))) "
+        'and sum by (job) (rate(lat_seconds_bucket{le="5.0"}[5m])) / (sum by (job) (rate(lat_seconds_count[5m])) > 0)'
+        " < 0.99"),
+    "quantile below a declared bound: more than q at or below it": (
+        "when: {quantile: {histogram: lat_seconds, q: 0.5, over: 10m}}, below: 100ms",
+        "histogram_quantile(0.5, sum by (le) (rate(lat_seconds_bucket[10m]))) "
+        'and sum(rate(lat_seconds_bucket{le="0.1"}[10m])) / (sum(rate(lat_seconds_count[10m])) > 0) > 0.5'),
     "average from sum and count": (
         "when: {average: {histogram: lat_seconds, over: 1h}}, above: 5m",
         "sum(rate(lat_seconds_sum[1h])) / (sum(rate(lat_seconds_count[1h])) > 0) > 300"),
@@ -141,7 +156,8 @@ CASES = {
         "and sum(rate(ok_total[5m])) >= 0.5"),
     "quantile with a floor on the histogram's count": (
         "every: 5m, when: {quantile: {histogram: lat_seconds, q: 0.95, min_count: 100}}, above: 1s",
-        "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket[5m]))) > 1 "
+        "histogram_quantile(0.95, sum by (le) (rate(lat_seconds_bucket[5m]))) "
+        'and sum(rate(lat_seconds_bucket{le="1.0"}[5m])) / (sum(rate(lat_seconds_count[5m])) > 0) < 0.95 '
         "and sum(increase(lat_seconds_count[5m])) >= 100"),
     "average with a floor by job": (
         "when: {average: {histogram: lat_seconds, over: 1h, by: [job], min_rate: 1/s}}, above: 5m",
@@ -207,7 +223,7 @@ def test_window_under_two_scrapes_is_refused() -> None:
     ("when: {down: {target: api}}, above: 1", "takes no threshold"),
     ("when: {availability: {target: api, over: 1d}}, above: 99%", "below: 99.9%"),
     ("when: {down: {target: nowhere}}", "unknown target 'nowhere'"),
-    ("when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 5s", "not below the top finite bucket"),
+    ("when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 10s", "above the top finite bucket"),
     ("when: {quantile: {histogram: lat_seconds, q: 0.95}}, above: 2s", "not a bucket bound"),
     ("when: {increase: {histogram: lat_seconds, slower_than: 10s}}, above: 1", "not below the top finite bucket"),
     ("when: {age: {since: stamp_seconds}}, below: 1h", "takes `above: 26h`"),

@@ -1,8 +1,8 @@
 """The exact bucket form of a quantile alert against histogram_quantile, through the real promtool (issue 11).
 
 For each layout the same cumulative series (count == +Inf bucket) go through `promtool test rules`: the exact
-form must fire exactly when more than (1-q) of observations exceed t; histogram_quantile cannot fire at the top
-finite bound.
+form must fire exactly when more than (1-q) of observations exceed t (not at exactly 1-q, where the quantile is t);
+histogram_quantile cannot fire at the top finite bound. The wired rule is in tests/test_quantile_wired.py.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ def test_exact_form_fires_exactly_when_more_than_one_minus_q_are_slower(tmp_path
     exact_below = exact_quantile("h", Q, t, "<", "5m")
     tests = [case("exact fires", exact, series(buckets, t, slow), True),
              case("exact silent", exact, series(buckets, t, 0.02), False),
+             # exactly 1-q slower: the quantile is t itself, neither above nor below it
+             case("exact silent at exactly q", exact, series(buckets, t, round(1 - Q, 12)), False),
+             case("exact below silent at exactly q", exact_below, series(buckets, t, round(1 - Q, 12)), False),
              case("exact below silent when slow", exact_below, series(buckets, t, slow), False),
              case("exact below fires when fast", exact_below, series(buckets, t, 0.02), True)]
     top = t == buckets[-1]
@@ -70,8 +73,12 @@ def test_exact_form_fires_exactly_when_more_than_one_minus_q_are_slower(tmp_path
 
 
 def test_exact_form_text():
+    # "P95 above 1s": fewer than 95% of observations took 1s or less (compared with q itself: `1 - share > 0.05`
+    # passes at exactly 95%, as 1 - 0.95 is 0.05000000000000004)
     assert exact_quantile("x", 0.95, 1, ">", "5m", ["route"]) == (
-        '1 - (sum by (route) (rate(x_bucket{le="1.0"}[5m])) / (sum by (route) (rate(x_count[5m])) > 0)) > 0.05')
+        'sum by (route) (rate(x_bucket{le="1.0"}[5m])) / (sum by (route) (rate(x_count[5m])) > 0) < 0.95')
+    assert exact_quantile("x", 0.5, 0.25, "<", "1m") == (
+        'sum(rate(x_bucket{le="0.25"}[1m])) / (sum(rate(x_count[1m])) > 0) > 0.5')
 
 
 def test_by_le_and_unknown_bound_are_refused():

@@ -83,6 +83,8 @@ class Rule:
     annotations: dict[str, str]
     index: int  # position in spec.alerts, for diagnostics
     typed: bool  # generated from a typed condition (vs raw expr)
+    query: str = ""  # typed: the value the alert shows ($value), without comparison or guard
+    guard: str = ""  # typed: what follows the comparison (` and <traffic floor>`, ` or absent(x)`)
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,8 @@ def build(spec: Spec, source: Source) -> tuple[Model, list[Diagnostic]]:
                                               "(OpenMetrics and Prometheus 3 convention)", check="model"))
     problems += _cadence_checks(spec, source)
 
-    ctx = promql.Context(targets=targets, scrape_interval=spec.defaults.scrape_interval, kinds=kinds)
+    ctx = promql.Context(targets=targets, scrape_interval=spec.defaults.scrape_interval, kinds=kinds,
+                         buckets=declared_buckets(spec))
     rules = []
     for i, alert in enumerate(spec.alerts):
         try:
@@ -234,6 +237,12 @@ def _records(spec: Spec) -> dict[str, tuple[Record, ...]]:
     return {name: tuple(items) for name, items in sorted(out.items())}
 
 
+def declared_buckets(spec: Spec) -> dict[str, tuple[float, ...]]:
+    """The `buckets:` of each histogram the spec declares (promql renders a quantile at one of them exactly)."""
+    return {m.name: tuple(float(b) for b in m.buckets) for m in spec.metrics
+            if m.type == "histogram" and m.buckets is not None}
+
+
 def target_kinds(spec: Spec, source: Source) -> tuple[dict[str, Kind], list[Diagnostic]]:
     """The kinds targets may name (the catalogue and the spec's `exporters:`), and every unknown or clashing one."""
     kinds = dict(KINDS)
@@ -256,9 +265,12 @@ def target_kinds(spec: Spec, source: Source) -> tuple[dict[str, Kind], list[Diag
 
 
 def _rule(alert: Alert, index: int, ctx: promql.Context, runbooks: str) -> Rule:
+    query = guard = ""
     if alert.when is not None:
         op = ">" if alert.above is not None else "<" if alert.below is not None else None
-        expr = promql.render(alert.when, op, alert.above or alert.below, alert.every, ctx)
+        threshold = alert.above or alert.below
+        built = promql.parts(alert.when, op, threshold, alert.every, ctx)
+        expr, query, guard = built.expr(op, promql.number_of(threshold)), built.query, built.guard
     else:
         expr = alert.expr.strip()  # type: ignore[union-attr]  # the spec guarantees one of when/expr
     labels = {"severity": alert.severity}
@@ -274,7 +286,7 @@ def _rule(alert: Alert, index: int, ctx: promql.Context, runbooks: str) -> Rule:
     else:
         for_ = alert.every or Duration(0)
     return Rule(alert.name, alert.group, expr, for_, alert.keep_firing_for, labels, annotations, index,
-                alert.when is not None)
+                alert.when is not None, query, guard)
 
 
 def _cadence_checks(spec: Spec, source: Source) -> list[Diagnostic]:
@@ -309,7 +321,9 @@ def _duplicates(source: Source, section, names: list[str], what: str) -> list[Di
 
 
 def _bucket_checks(spec: Spec, alert: Alert, index: int, source: Source) -> list[Diagnostic]:
-    """A histogram threshold must be a bucket bound below the top finite bucket, or it cannot be observed."""
+    """A histogram threshold must be a declared bucket bound, or the result is interpolated; an `increase` one
+    below the top finite bucket. A quantile may sit at the top finite bound: it is rendered in its exact form
+    (promql._quantile), where the slow observations are the +Inf bucket's."""
     if alert.when is None:
         return []
     body, threshold = alert.when.body, alert.above or alert.below
@@ -323,9 +337,10 @@ def _bucket_checks(spec: Spec, alert: Alert, index: int, source: Source) -> list
     if metric is None or metric.buckets is None:
         return []
     buckets, name = metric.buckets, body.histogram
-    if bound >= buckets[-1]:
-        return [source.diagnostic(path, f"{bound:g} is not below the top finite bucket of {name} "
-                                  f"({buckets[-1]:g}): the histogram cannot show it", check="model",
+    quantile = alert.when.kind == "quantile"
+    if bound > buckets[-1] or (bound == buckets[-1] and not quantile):
+        return [source.diagnostic(path, f"{bound:g} is {'above' if quantile else 'not below'} the top finite bucket "
+                                  f"of {name} ({buckets[-1]:g}): the histogram cannot show it", check="model",
                                   hint=f"add larger buckets to the metric {name}")]
     if bound not in buckets:
         return [source.diagnostic(path, f"{bound:g} is not a bucket bound of {name} "

@@ -73,8 +73,9 @@ def split_comparison(expr: str) -> tuple[str, str, float] | None:
     is then the left side of the top-level `and`/`or`.
 
     Contract with model._rule / promql.render: a typed rule's expr is `<query> <op> <number>` (`>`/`<` with the
-    threshold, `== 0` for a down condition), optionally followed by such a guard, except `always` (`vector(1)`)
-    and `absent` (`absent_over_time(...)`); tests hold every typed rule to it.
+    threshold, `== 0` for a down condition), optionally followed by such a guard, except `always` (`vector(1)`),
+    `absent` (`absent_over_time(...)`) and a quantile at a declared bucket bound (`<query> and <exact share>`,
+    whose query is `rule.query`); tests hold every typed rule to it.
     """
     guarded = comparison_before_guard(expr)
     return _split(guarded if guarded is not None else expr)
@@ -167,6 +168,10 @@ def alert_view(model: Model, rule: Rule) -> View:
     """The panel of one alert: its expression without the comparison, its threshold, its unit."""
     alert = model.spec.alerts[rule.index]
     split = split_comparison(rule.expr)
+    quantity = alert.above or alert.below
+    if split is None and rule.typed and rule.query and quantity is not None:
+        # a kind filtering its value by a condition of its own (an exact quantile): the value, drawn at the threshold
+        split = (rule.query, ">" if alert.above is not None else "<", float(quantity.value))
     expr, threshold, unit, updown = rule.expr, None, "short", False
     kind = alert.when.kind if alert.when is not None else None
     if kind == "absent":
@@ -184,7 +189,6 @@ def alert_view(model: Model, rule: Rule) -> View:
                 threshold = Threshold(number + 1, red_above=True)
         elif op in (">", ">=", "<", "<="):
             threshold = Threshold(number, red_above=op.startswith(">"))
-    quantity = alert.above or alert.below
     when = (f"above {quantity}" if alert.above else f"below {quantity}") if quantity else \
         "when down" if kind == "down" else "while its expression returns a value"
     held = f" for {rule.for_}" if rule.for_.ms else ""

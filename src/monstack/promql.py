@@ -2,7 +2,9 @@
 
 Rules of the house (each one a defect of the guide, see GUIDE-DEFECTS.md):
 - "% of requests" is a ratio of summed rates, and a denominator is guarded with `> 0`;
-- quantiles are `histogram_quantile(q, sum by (le) (rate(x_bucket[w])))`;
+- quantiles are `histogram_quantile(q, sum by (le) (rate(x_bucket[w])))`; when the threshold is a declared bucket
+  bound, that quantile is filtered by the exact bucket share (`... and <share> < q`, quantile.py) instead of
+  compared with the bound, which it cannot exceed when it is the top finite one;
 - "per hour" is `increase(...[1h])`, other rates are scaled to the table's unit;
 - a fraction of a maximum skips a zero maximum (`redis_memory_max_bytes` is 0 when maxmemory is unset);
 - an absent counter or count means zero (`or vector(0)`) where that decides a "below" alert;
@@ -13,12 +15,12 @@ Rules of the house (each one a defect of the guide, see GUIDE-DEFECTS.md):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
+from . import quantile
 from .exporters import KINDS, Kind
+from .promql_base import ConditionError, aggregate, le_value  # also promql.X for its users
 from .spec.conditions import Condition
 from .spec.models import Target
 from .spec.units import Duration, Quantity, promql_number
@@ -46,47 +48,30 @@ UNITS: dict[str, tuple[str, ...]] = {
 WINDOWED = frozenset({"availability", "ratio", "increase", "quantile", "average", "absent"})
 
 
-class ConditionError(ValueError):
-    """A condition that cannot be turned into PromQL; `field` names the offending key under the alert."""
-
-    def __init__(self, message: str, field: tuple = (), hint: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.hint = hint
-
-
 @dataclass(frozen=True)
 class Context:
     targets: dict[str, Target]
     scrape_interval: Duration
     kinds: Mapping[str, Kind] = field(default_factory=lambda: KINDS)  # with the spec's own `exporters:`
+    buckets: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # declared histograms' `buckets:`
 
 
-def le_value(bound: float) -> str:
-    """A classic-histogram bound as Prometheus 3 stores it in `le`: `1.0`, `0.25`, `1e+06`, `+Inf`.
+@dataclass(frozen=True)
+class Built:
+    """A condition's expression in parts: `query` is the value the alert shows (`$value`); `guard` comes after the
+    comparison (` and <floor>`, ` or absent(x)`); `condition`, when a kind filters its value by a condition of its
+    own (` and <exact share>`), takes the place of `op threshold`."""
+    query: str
+    guard: str = ""
+    condition: str | None = None
 
-    Prometheus 3 normalises bounds with Go's shortest `%g` (exponent form below 1e-4 and from 1e6 on), adding
-    `.0` when the result has neither a point nor an exponent.
-    """
-    bound = float(bound)
-    if math.isinf(bound):
-        return "+Inf" if bound > 0 else "-Inf"
-    if bound == 0:
-        return "0.0"
-    shortest = Decimal(repr(bound)).normalize()
-    exponent = shortest.adjusted()
-    if -4 <= exponent < 6:
-        text = format(shortest, "f")
-        return text if "." in text else text + ".0"
-    sign, digits, _ = shortest.as_tuple()
-    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
-    mantissa = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
-    return f"{'-' if sign else ''}{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-
-
-def aggregate(op: str, expr: str, by: list[str] | tuple[str, ...] = ()) -> str:
-    """`sum(x)` or `sum by (a, b) (x)`."""
-    return f"{op} by ({', '.join(by)}) ({expr})" if by else f"{op}({expr})"
+    def expr(self, op: str | None, value: float | None) -> str:
+        if self.condition is not None:
+            return f"{self.query}{self.condition}{self.guard}"
+        if value is None:
+            return self.query + self.guard
+        # the guard comes after the comparison, which binds tighter
+        return f"{self.query} {op} {promql_number(value)}{self.guard}"
 
 
 def window_of(condition_over: Duration | None, every: Duration | None, ctx: Context) -> Duration:
@@ -105,6 +90,12 @@ def window_of(condition_over: Duration | None, every: Duration | None, ctx: Cont
 def render(condition: Condition, op: str | None, threshold: Quantity | None, every: Duration | None,
            ctx: Context) -> str:
     """The alert expression for `condition`, compared with `threshold` by `op` (`>` or `<`)."""
+    return parts(condition, op, threshold, every, ctx).expr(op, number_of(threshold))
+
+
+def parts(condition: Condition, op: str | None, threshold: Quantity | None, every: Duration | None,
+          ctx: Context) -> Built:
+    """The alert expression for `condition` in parts (see Built): what it shows, and what filters it."""
     kind = condition.kind
     allowed = UNITS[kind]
     if not allowed:
@@ -117,15 +108,17 @@ def render(condition: Condition, op: str | None, threshold: Quantity | None, eve
             raise ConditionError(
                 f"threshold {threshold.text!r} is a {threshold.kind}; a `{kind}` condition takes "
                 f"{' or '.join(allowed)}", hint=_UNIT_HINTS.get(kind))
-    body = condition.body
-    builder = _BUILDERS[kind]
-    built = builder(body, op, threshold, every, ctx)
-    expr, suffix = built if isinstance(built, tuple) else (built, "")
+    built = _BUILDERS[kind](condition.body, op, threshold, every, ctx)
+    if isinstance(built, Built):
+        return built
+    return Built(*built) if isinstance(built, tuple) else Built(built)
+
+
+def number_of(threshold: Quantity | None) -> float | None:
+    """The number a threshold is compared as (a rate per its unit)."""
     if threshold is None:
-        return expr + suffix
-    value = threshold.per_unit if threshold.kind == "rate" else threshold.value
-    # the suffix (`and <floor>`, `or absent(x)`) comes after the comparison, which binds tighter
-    return f"{expr} {op} {promql_number(value)}{suffix}"
+        return None
+    return threshold.per_unit if threshold.kind == "rate" else threshold.value
 
 
 _UNIT_HINTS = {
@@ -229,12 +222,17 @@ def _increase(body, op, threshold, every, ctx: Context) -> str:
     return expr
 
 
-def _quantile(body, op, threshold, every, ctx: Context):
+def _quantile(body, op, threshold, every, ctx: Context) -> Built:
     window = window_of(body.over, every, ctx)
     labels = ["le", *body.by]
-    return (f"histogram_quantile({promql_number(body.q)}, "
-            f"sum by ({', '.join(labels)}) (rate({body.histogram}_bucket[{window}])))",
-            floor(body, [f"{body.histogram}_count"], window))
+    built = Built(f"histogram_quantile({promql_number(body.q)}, "
+                  f"sum by ({', '.join(labels)}) (rate({body.histogram}_bucket[{window}])))",
+                  floor(body, [f"{body.histogram}_count"], window))
+    if threshold is None or not quantile.is_bound(threshold.value, ctx.buckets.get(body.histogram)):
+        return built  # undeclared buckets (an exporter's histogram): the quantile compared with the threshold
+    # a declared bound: the quantile stays the value, the exact bucket share decides; both sides carry `by`
+    exact = quantile.exact_quantile(body.histogram, body.q, threshold.value, op, str(window), body.by)
+    return Built(built.query, built.guard, f" and {exact}")
 
 
 def _average(body, op, threshold, every, ctx: Context):

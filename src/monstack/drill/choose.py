@@ -59,11 +59,17 @@ def _driver(model: Model, rule: Rule) -> Driver | None:
         safe, crossing = (0.0, min(0.9, 4 * t)) if above else (round((1 + t) / 2, 4), t / 2)
         return Share(job, (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, safe, crossing,
                      traffic(when.ratio, rule.expr, 20.0))
-    if kind == "quantile" and threshold:
+    if kind == "quantile":
+        # the typed threshold: at a declared bound the expression filters the quantile by the bucket share
+        # (`histogram_quantile(...) and <share> < q`) and has no `> t` to split
+        alert = model.spec.alerts[rule.index]
+        if alert.above is None and alert.below is None:
+            return None
+        above, limit = alert.above is not None, float((alert.above or alert.below).value)
         name = when.quantile.histogram
         declared = next((m for m in model.spec.metrics if m.name == name), None)
         buckets = sorted(float(b) for b in (getattr(declared, "buckets", None) or DEFAULT_BUCKETS))
-        limit = float(threshold[2])
+        # the slow observations: the first bucket above the limit, or twice the top finite bound (+Inf)
         labels = labeler.satisfying(Selector(name + "_bucket", ()))
         fast, slow = buckets[0] / 2, next((b for b in buckets if b > limit), limit * 2)
         return Latency(labels["job"], name, {k: v for k, v in _own(labels).items() if k != "le"}, buckets,

@@ -5,8 +5,8 @@
   `<kind>_up{job=...} == 0` (the exporter answers, the service does not) -> that gauge goes 1 -> 0 -> 1.
 - `ratio`: above: the part's share of the whole goes from 0 to four times the threshold (at most 90%), then back
   to 0; below: from halfway between the threshold and 100% to half the threshold, and back.
-- `quantile`: observations go from fast (half the smallest bucket) to the first bucket above the threshold (and
-  the other way round for `below`).
+- `quantile`: observations go from fast (half the smallest bucket) to the first bucket above the threshold, or
+  twice the threshold when it is the top finite bound (the +Inf bucket), and the other way round for `below`.
 - `absent: {target}`: the target leaves service discovery (the drill renders its job's targets as a file_sd file
   and empties it; Prometheus re-reads it without a reload), then comes back.
 - A traffic floor (`min_count`, `min_rate`) is kept three times over in every state (ratio, quantile, average).

@@ -1,5 +1,5 @@
 """Test cases derived from an alert's typed condition and threshold, never from its rendered PromQL: one builder
-per condition kind (the shared frame is in cases.py).
+per condition kind (the shared frame is in cases.py; quantiles in quantiles.py).
 
 For each alert: a case that crosses the threshold and holds past `for` (firing, with the labels the expression
 keeps and the value it should show), a case just on the safe side (silent, checked after `for`), and where `for`
@@ -17,6 +17,7 @@ from ..promql import WINDOWED, Context, window_of
 from ..spec.models import Alert
 from ..spec.units import Duration
 from . import scenarios_more as more
+from .quantiles import quantile_cases
 from .cases import FAST, Case, Timing, case, flat, levels, pct, ramp, standard
 from .series import Labeler, Selector, Series, Untestable, bucket_labels
 
@@ -277,58 +278,6 @@ def _increase(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> l
     return cases
 
 
-def _quantile(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
-    t = threshold.value
-    declared = next((m for m in labeler.model.spec.metrics if m.name == body.histogram), None)
-    buckets = list(declared.buckets) if declared and declared.buckets else [t / 2, t, t * 2.5]
-    if t not in buckets or buckets.index(t) == len(buckets) - 1:
-        raise Untestable(f"{t:g} is not a bucket bound below the top finite bucket of {body.histogram}")
-    labels = labeler.satisfying(Selector(f"{body.histogram}_bucket", ()), keep=tuple(body.by))
-    labels.pop("le", None)
-    i = buckets.index(t)
-    lower = buckets[i - 1] if i > 0 else 0.0
-    upper = buckets[i + 1]
-    share_above = 1 - body.q  # exactly the quantile's tail
-    crossing, safe = share_above + 0.01, share_above - 0.01  # observations above t: a point more, a point less
-    kept = {k: labels[k] for k in body.by}
-    total, low = more.traffic(body, timing) if more.has_floor(body) else (FAST, 0.0)
-
-    split = next((k for k in labeler.usual_labels(body.histogram) if k not in body.by and k in labels), None)
-
-    def group(group_labels, below_rate, above_rate, n):
-        series = []
-        for bound in [*buckets, math.inf]:
-            cumulative = (below_rate if bound >= t else 0.0) + (above_rate if bound >= upper else 0.0)
-            series.append(Series(f"{body.histogram}_bucket", bucket_labels(group_labels, bound),
-                                 ramp(cumulative, timing.interval, n)))
-        series.append(Series(f"{body.histogram}_count", group_labels, ramp(below_rate + above_rate,
-                                                                             timing.interval, n)))
-        return series
-
-    def build(above, n, total=total):
-        if above < share_above and split:
-            # The safe side, with a rare slow group (half its observations above t) inside busy fast traffic:
-            # the quantile of all observations stays under t; the rare group's own quantile does not.
-            rare = {**labels, split: labeler.other_value(split, labels[split])}
-            series = group(labels, total * (1 - 2 * above), 0.0, n) + group(rare, total * above, total * above, n)
-        else:
-            series = group(labels, total * (1 - above), total * above, n)
-        # histogram_quantile: rank q*total; the (lower, t] bucket holds the rest, the (t, upper] one the tail
-        rank = body.q
-        if rank <= 1 - above:
-            value = lower + (t - lower) * rank / (1 - above)
-        else:
-            value = t + (upper - t) * (rank - (1 - above)) / above
-        return series, value, kept
-
-    cases = standard(alert, timing, build, crossing, safe,
-                     lambda a: f"{pct(a)} of observations above {threshold.text}")
-    if more.has_floor(body):
-        cases.append(more.under_floor(alert, body, timing, build, crossing, low,
-                                      f"{pct(crossing)} of observations above {threshold.text}"))
-    return cases
-
-
 def _average(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> list[Case]:
     labels = labeler.satisfying(Selector(f"{body.histogram}_count", ()), keep=tuple(body.by))
     kept = {k: labels[k] for k in body.by}
@@ -403,6 +352,6 @@ def _always(alert, body, op, threshold, timing: Timing, labeler: Labeler) -> lis
 
 BUILDERS = {
     "down": _down, "availability": _availability, "threshold": _threshold, "fraction": _fraction,
-    "ratio": _ratio, "increase": _increase, "quantile": _quantile, "average": _average, "count": _count,
+    "ratio": _ratio, "increase": _increase, "quantile": quantile_cases, "average": _average, "count": _count,
     "age": more.age, "absent": more.absent, "always": _always,
 }

@@ -185,8 +185,10 @@ def _window_of(alert: Alert, body) -> str:
 def first_checks(alert: Alert, rule: Rule) -> list[Check]:
     checks = []
     split = split_comparison(rule.expr) if alert.when is not None else None
-    if split is not None:
-        checks.append(Check("See the measured value now (the alert's expression without its threshold):", split[0]))
+    # an exact quantile (`<query> and <share>`) has no comparison to split: its query is the value
+    measured = split[0] if split is not None else rule.query if (alert.above or alert.below) else None
+    if measured:
+        checks.append(Check("See the measured value now (the alert's expression without its threshold):", measured))
     if alert.when is not None and alert.when.kind in ("down", "availability"):
         target = alert.when.body.target
         checks.append(Check(f"Is the target scraped, and since when is it down? (Prometheus > Status > Targets, "
@@ -198,7 +200,7 @@ def first_checks(alert: Alert, rule: Rule) -> list[Check]:
     kind = alert.when.kind if alert.when is not None else None
     body = alert.when.body if alert.when is not None else None
     if kind in ("ratio", "quantile", "average") and (body.min_count is not None or body.min_rate is not None):
-        guard = rule.expr.split(" and ", 1)[-1].removeprefix(f"on ({', '.join(body.by)}) ")
+        guard = rule.guard.removeprefix(" and ").removeprefix(f"on ({', '.join(body.by)}) ")
         checks.append(Check("How much traffic is there? The alert stays silent under its traffic floor "
                             f"({_floor_text(body)}):", guard.rsplit(" >= ", 1)[0]))
     if kind == "age":

@@ -86,7 +86,7 @@ class Events:
         name = self.sli.histogram
         labels = self.labeler.satisfying(Selector(f"{name}_bucket", ()))
         labels.pop("le", None)
-        from ..promql import le_value  # noqa: PLC0415
+        from ..promql_base import le_value  # noqa: PLC0415
 
         total = [b + g for b, g in zip(bad, good)]
         return {_notation(f"{name}_bucket", {**labels, "le": le_value(self.sli.slower_than.seconds)}):

@@ -8,7 +8,7 @@ ratio is the SLI's bad events over all events in the window (a NaN when there wa
 
 from __future__ import annotations
 
-from ..promql import le_value
+from ..promql_base import le_value
 from ..spec.slos import SLO
 from ..spec.units import Duration, promql_number
 from .windows import Window, ranges, windows
