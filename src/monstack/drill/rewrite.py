@@ -144,6 +144,8 @@ def rules(text: bytes, plan: Plan) -> bytes | None:
     groups = []
     for group in config.get("groups", []):
         kept = [r for r in group.get("rules", []) if r.get("alert") in plan.alerts]
+        if kept:  # the group's recording rules too (an SLO's error ratios), in their place before the alerts
+            kept = [r for r in group["rules"] if r in kept or "record" in r]
         for rule in kept:
             rule["expr"] = shorten_windows(rule["expr"])
             for key in ("for", "keep_firing_for"):
