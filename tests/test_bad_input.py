@@ -255,7 +255,7 @@ def check_diagnostic(case: Case, stderr: str) -> None:
     if case.line is not None and isinstance(case.content, str) and case.line <= len(case.content.splitlines()):
         source = case.content.split("\n")[case.line - 1]
         i = lines.index(head)
-        if case.path and re.search(r"\.(api_url|url|routing_key|password|webhook_url|api_key|bot_token)\b",
+        if case.path and re.search(r"\.(api_url|url|routing_key|password|webhook_url|api_key|bot_token|bearer_token)\b",
                                    case.path):
             # a secret field: the line may hold a pasted secret, so it is not shown
             assert source.strip() not in stderr, stderr

@@ -210,6 +210,21 @@ CASES = {
     "secret-file-shadows-config": case("      webhook: {url: {env", "      webhook: {url: {file: "
                                        "/etc/prometheus/prometheus.yml}, send_resolved: false}", "/etc/prometheus",
                                        "routing.receivers[1].webhook.url.file", "shadow"),
+    "remote-write-url-userinfo": case("defaults:", "remote_write:\n  - url: https://u:SEKRIT7@mimir.example.com/api/v1/push"
+                                      "\ndefaults:", "https", "remote_write[0].url", "credential",
+                                      "user name or password"),
+    "remote-write-url-token": case("defaults:", "remote_write:\n  - url: https://mimir.example.com/push?token=SEKRIT8"
+                                   "\ndefaults:", "https", "remote_write[0].url", "credential in the query string"),
+    "remote-write-literal-password": case("defaults:", "remote_write:\n  - url: https://mimir.example.com/push\n"
+                                          "    basic_auth: {username: u, password: SEKRIT9}\ndefaults:", "SEKRIT9",
+                                          "remote_write[0].basic_auth.password", "must not be written",
+                                          errors=None),
+    "remote-write-literal-bearer": case("defaults:", "remote_write:\n  - url: https://mimir.example.com/push\n"
+                                        "    bearer_token: SEKRIT10\ndefaults:", "SEKRIT10",
+                                        "remote_write[0].bearer_token", "must not be written", errors=None),
+    "remote-write-drop-lookahead": case("defaults:", "remote_write:\n  - url: https://mimir.example.com/push\n"
+                                        "    drop: ['(?!go_).*']\ndefaults:", "'(?!", "remote_write[0].drop[0]",
+                                        "RE2", "look-arounds"),
     "secret-file-shadows-mounted-folder": case("      webhook: {url: {env", "      webhook: {url: {file: "
                                                "/etc/alertmanager/hook}, send_resolved: false}", "/etc/alertmanager",
                                                "routing.receivers[1].webhook.url.file", "inside /etc/alertmanager"),

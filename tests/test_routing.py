@@ -542,7 +542,7 @@ def test_routes_verify_asks_amtool(cli):
     real_amtool()
     proc = cli("routes", "specs/real-estate-scraper.yaml", "--verify")
     assert proc.returncode == 0, proc.stderr
-    assert re.search(r"amtool 0\.\d+\.\d+ .*: 36 alerts reach the receivers the spec says", proc.stdout)
+    assert re.search(r"amtool 0\.\d+\.\d+ .*: 48 alerts reach the receivers the spec says", proc.stdout)
 
 
 def test_routes_refuses_a_bad_time(cli):

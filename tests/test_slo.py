@@ -161,3 +161,20 @@ def test_bad_slo_fields_are_refused_at_their_line(tmp_path: Path, field, value, 
     proc = run_cli("validate", str(tmp_path / "spec.yaml"), "--offline")
     assert proc.returncode == 1 and says in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.tools
+def test_the_drill_drives_an_slo_page_alert_end_to_end():
+    """On the example: the request SLO's 1h page (0% -> 90% 5xx of the API's requests) and the latency SLO's
+    (observations above the 1s bound) fire in the real Prometheus, reach the receiver the spec routes them to and
+    resolve; the records they read are kept by the drill's rule rewrite."""
+    from conftest import EXAMPLE
+    from monstack import tools
+    from monstack.drill import run
+
+    if tools.find("prometheus") is None or tools.find("alertmanager") is None:
+        pytest.skip("prometheus/alertmanager not installed (scripts/install-tools.sh)")
+    report = run(EXAMPLE, ["APIRequestsBurnRate1h", "APILatencyBurnRate1h"])
+    print(report.text())
+    assert report.ok, report.text()
+    assert {r.alert for r in report.results} == {"APIRequestsBurnRate1h", "APILatencyBurnRate1h"}

@@ -30,6 +30,8 @@ SEMANTIC = {
 OTHER = {
     "labels": "a label that no series of the expression carries, or a near miss of one",
     "metrics": "a metric no target declares or serves",
+    "ruler/local-only": "with a central ruler: a metric remote_write drops, or the local Prometheus' rule engine "
+                        "and notifier (which no longer run the alerts)",
 }
 
 DISABLEABLE = tuple(SEMANTIC) + tuple(OTHER)

@@ -175,6 +175,8 @@ def drill(
                                               "alert of each condition kind"),
     prometheus: Optional[str] = typer.Option(None, "--prometheus", help="path of prometheus to use"),
     alertmanager: Optional[str] = typer.Option(None, "--alertmanager", help="path of alertmanager to use"),
+    engine: str = typer.Option("prometheus", "--engine", help="who evaluates the rules: prometheus, or vmalert "
+                               "on a VictoriaMetrics that Prometheus remote-writes to (scaled out)"),
 ) -> None:
     """Fire drill: the real Prometheus and Alertmanager on loopback, stand-in targets driven across each alert's
     threshold, every notification caught by a local sink: fired, delivered to its receiver, resolved."""
@@ -183,7 +185,7 @@ def drill(
     from .report import say  # noqa: PLC0415
 
     try:
-        report = run(spec, alert or None, prometheus=prometheus, alertmanager=alertmanager,
+        report = run(spec, alert or None, prometheus=prometheus, alertmanager=alertmanager, engine=engine,
                      progress=lambda line: print(line, file=sys.stderr, flush=True))
     except MonstackError as exc:
         _fail(exc)

@@ -75,6 +75,9 @@ def references(model: Model) -> list[Reference]:
     from .panels import parseable  # noqa: PLC0415
 
     queries = [(f"alert {rule.name}", rule.expr) for rule in model.rules]
+    queries += [(f"record {r.record} ({', '.join(f'{k}={v}' for k, v in r.labels.items())})", r.expr)
+                for r in model.spec.records]  # the series a record reads are scraped; the record itself is not
+    recorded = {r.record for r in model.spec.records}
     for board in boards(model):
         queries += [(f"panel {view.title!r} (dashboard {board.name})", parseable(view.query.expr))
                     for view in board.views()]
@@ -86,7 +89,7 @@ def references(model: Model) -> list[Reference]:
         except ValueError:
             continue  # `monstack validate` reports it
         for name, labels, job in _selectors(ast, ()):
-            if name in BUILTIN:
+            if name in BUILTIN or name in recorded:
                 continue
             out.append(Reference(where, name, labels, job or owners.get(name)))
     return out

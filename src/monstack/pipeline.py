@@ -41,7 +41,7 @@ def stamp_path(path: Path) -> str:
 def resolve(spec_path: Path) -> Resolved:
     from . import model  # noqa: PLC0415
     from .checks import (alerts, bounds, compose, coverage, dashboards, kubernetes, labels,  # noqa: PLC0415
-                         metrics, routing, scrape, text, vector_matching)
+                         metrics, routing, ruler, scrape, text, vector_matching)
     from .spec.parse import parse  # noqa: PLC0415
 
     source = load_file(spec_path, display_path(spec_path))
@@ -67,6 +67,7 @@ def resolve(spec_path: Path) -> Resolved:
     problems += labels.check(built, source)
     problems += vector_matching.check(built, source)
     problems += alerts.check(built, source)  # the semantic checks of every rule's and panel's PromQL
+    problems += ruler.check(built, source)  # a central ruler: what it cannot see, or sees of the wrong program
     problems = disabled(problems, spec, source)
     refused = {d.path[1] for d in errors_only(problems) if d.path[:1] == ("alerts",) and len(d.path) > 1}
     if not errors_only(problems):  # the coverage gate of `monstack test`, without promtool

@@ -24,7 +24,7 @@ import yaml
 from ..errors import EXIT_UNUSABLE, MonstackError
 from . import choose
 from . import drivers as drv
-from . import rewrite
+from . import engines, rewrite
 from .processes import Daemons, alertmanager_argv, free_port, signals_as_exceptions
 from .sink import Sink
 from .standin import Pushed, StandIn
@@ -107,20 +107,27 @@ def _get(url: str) -> dict:
 
 def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[[str], None] | None = None,
         prometheus: str | None = None, alertmanager: str | None = None, keep: bool = False,
-        total_timeout: float = TOTAL_TIMEOUT, wave_timeout: float = WAVE_TIMEOUT, _tmp_hook: Callable[[Path], None] | None = None) -> DrillReport:
+        total_timeout: float = TOTAL_TIMEOUT, wave_timeout: float = WAVE_TIMEOUT, engine: str = "prometheus",
+        _tmp_hook: Callable[[Path], None] | None = None) -> DrillReport:
+    """Drill `alerts` (default: one per condition kind). `engine`: who evaluates the rules (drill/engines.py):
+    prometheus, or vmalert on a VictoriaMetrics that Prometheus remote-writes to."""
     from .. import pipeline, routes, tools  # noqa: PLC0415
     from ..render.alertmanager import secret_refs  # noqa: PLC0415
 
     started = time.monotonic()
+    if engine not in engines.ENGINES:
+        raise MonstackError.single(f"unknown drill engine {engine!r}: use {' or '.join(engines.ENGINES)}",
+                                   check="usage", exit_code=EXIT_UNUSABLE)
     resolved = pipeline.resolve(spec_path)
     model = resolved.model
     found = {name: tools.find(name, explicit) for name, explicit in
-             (("prometheus", prometheus), ("alertmanager", alertmanager))}
+             (("prometheus", prometheus), ("alertmanager", alertmanager),
+              *((name, None) for name in engines.ENGINE_TOOLS[engine]))}
     for name, tool in found.items():
         if tool is None:
-            raise MonstackError.single(f"{name} not found (--{name}, {tools.env_var(name)}, .tools/bin or PATH)",
+            raise MonstackError.single(f"{name} not found ({tools.env_var(name)}, .tools/bin or PATH)",
                                        check="drill", exit_code=EXIT_UNUSABLE,
-                                       hint="run scripts/install-tools.sh")
+                                       hint="run scripts/install-tools.sh (--victoriametrics for vmalert)")
     rules = {r.name: r for r in model.rules}
     names = alerts or default_alerts(model)
     unknown = [n for n in names if n not in rules]
@@ -153,6 +160,7 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
                                 {j: s.port for j, s in standins.items()}, sink.url,
                                 {ref.path for ref in secret_refs(model)})
             plan.discovered = {job for d in drivers.values() if d.discovered for job in d.jobs}
+            plan.store_port = free_port() if engines.central(engine) else None
             send_resolved = _write(pipeline.render(resolved, tmp / "out"), tmp, plan)
             for job, entry in plan.discovery.items():
                 standins[job].discovery = entry
@@ -163,16 +171,13 @@ def run(spec_path: Path, alerts: list[str] | None = None, *, progress: Callable[
             for s in standins.values():
                 s.start()
             try:
-                prom = daemons.start("prometheus", [
-                    found["prometheus"].path, f"--config.file={tmp / 'prometheus' / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={tmp / 'data' / 'prometheus'}",
-                    f"--web.listen-address=127.0.0.1:{plan.prometheus_port}", "--rules.alert.resend-delay=1s"],
-                    plan.prometheus_port, tmp / "prometheus.log", "/-/ready")
                 am = daemons.start("alertmanager", [
                     *_debian_templates(found["alertmanager"].path, plan), f"--config.file={tmp / 'alertmanager' / 'alertmanager.yml'}",
                     f"--storage.path={tmp / 'data' / 'alertmanager'}",
                     f"--web.listen-address=127.0.0.1:{plan.alertmanager_port}", "--cluster.listen-address="],
                     plan.alertmanager_port, tmp / "alertmanager.log", "/-/ready")
+                # the rule engine (Prometheus, or VictoriaMetrics + Prometheus + vmalert) sends to Alertmanager
+                prom = engines.start(engine, daemons, found, tmp, plan, model.external_labels)
                 for wave in _waves(model, drivers):
                     left = total_timeout - (time.monotonic() - started)
                     if left <= 0:

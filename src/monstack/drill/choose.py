@@ -31,8 +31,39 @@ def driver(model: Model, rule: Rule) -> Driver | None:
     return found if found is not None and found.jobs <= standins else None
 
 
+def _slo(model: Model, rule: Rule, labeler: Labeler) -> Driver | None:
+    """An SLO's burn-rate alert: its SLI's events go from none failing to 90% failing (a ratio: the bad series'
+    share of the whole; latency: observations above the bound; availability: the target stopped), and back."""
+    slo = next((s for s in model.spec.slos if s.name == rule.labels.get("slo")), None)
+    if slo is None:
+        return None
+    sli, rate = slo.sli.body, traffic(slo, "", 20.0)
+    if slo.sli.kind == "availability":
+        return StopTarget(sli.target, kind="slo")
+    if slo.sli.kind == "latency":
+        declared = next((m for m in model.spec.metrics if m.name == sli.histogram), None)
+        buckets = sorted(float(b) for b in (getattr(declared, "buckets", None) or DEFAULT_BUCKETS))
+        limit = sli.slower_than.seconds
+        labels = labeler.satisfying(Selector(sli.histogram + "_bucket", ()))
+        slow = next((b for b in buckets if b > limit), limit * 2)
+        return Latency(labels["job"], sli.histogram, {k: v for k, v in _own(labels).items() if k != "le"}, buckets,
+                       buckets[0] / 2, slow, rate)
+    if slo.sli.kind != "ratio" or sli.bad is None:
+        return None
+    part, whole = Selector.parse(sli.bad), Selector.parse(sli.total)
+    part_labels = labeler.satisfying(part)
+    same = whole.name == part.name
+    whole_labels = labeler.failing(part, part_labels) if same else labeler.satisfying(whole)
+    if whole_labels is None:
+        return None
+    return Share(part_labels["job"], (part.name, _own(part_labels)), (whole.name, _own(whole_labels)), same, 0.0,
+                 0.9, rate)
+
+
 def _driver(model: Model, rule: Rule) -> Driver | None:
     kind = kind_of(model, rule)
+    if kind == "expr" and "slo" in rule.labels:
+        return _slo(model, rule, Labeler(model))
     when = model.spec.alerts[rule.index].when
     labeler = Labeler(model)
     threshold = split_comparison(rule.expr)  # (query, op, number): a guard after it (a floor, `or absent`) dropped

@@ -66,6 +66,7 @@ class Plan:
     channels: dict[str, set[str]] = field(default_factory=dict)  # receiver -> its channels in the drill config
     discovered: set[str] = field(default_factory=set)  # jobs whose targets the drill must be able to withdraw
     discovery: dict[str, tuple[Path, list]] = field(default_factory=dict)  # job -> its file_sd file and groups
+    store_port: int | None = None  # a central engine (drill/engines.py): the store Prometheus remote-writes to
 
 
 def prometheus(text: bytes, plan: Plan) -> bytes:
@@ -86,7 +87,28 @@ def prometheus(text: bytes, plan: Plan) -> bytes:
     plan.notes.append("prometheus.yml: scrape/evaluation interval 1s; targets -> loopback stand-ins, one per job "
                       "(jobs prometheus/alertmanager -> the drill's daemons; discovery, probes' relabelling, "
                       "credentials and TLS dropped); alertmanager -> the drill's")
+    if plan.store_port is not None:
+        _remote_write(config, plan)
     return yaml.safe_dump(config, sort_keys=False).encode()
+
+
+def _remote_write(config: dict, plan: Plan) -> None:
+    """A central engine: every remote_write to the drill's store (credentials and TLS dropped, the queue flushed
+    every second), one added when the spec has none; no rules, no Alertmanager: the ruler does both."""
+    added = not config.get("remote_write")
+    writes = config.get("remote_write") or [{}]
+    for entry in writes:
+        for key in ("basic_auth", "authorization", "tls_config"):
+            entry.pop(key, None)
+        entry["url"] = f"http://127.0.0.1:{plan.store_port}/api/v1/write"
+        entry.setdefault("queue_config", {})["batch_send_deadline"] = "1s"
+    config["remote_write"] = writes
+    config.pop("rule_files", None)
+    config.pop("alerting", None)
+    plan.notes.append(("prometheus.yml: a remote_write added" if added else
+                       f"prometheus.yml: the spec's {len(writes)} remote_write(s)") + " -> the drill's VictoriaMetrics "
+                      "(/api/v1/write; credentials and TLS dropped, batch_send_deadline 1s); no rule_files and no "
+                      "alerting: vmalert evaluates the rules on VictoriaMetrics and sends to Alertmanager")
 
 
 def _to_standin(job: dict, port) -> None:
@@ -122,6 +144,8 @@ def rules(text: bytes, plan: Plan) -> bytes | None:
     groups = []
     for group in config.get("groups", []):
         kept = [r for r in group.get("rules", []) if r.get("alert") in plan.alerts]
+        if kept:  # the group's recording rules too (an SLO's error ratios), in their place before the alerts
+            kept = [r for r in group["rules"] if r in kept or "record" in r]
         for rule in kept:
             rule["expr"] = shorten_windows(rule["expr"])
             for key in ("for", "keep_firing_for"):

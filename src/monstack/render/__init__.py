@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..model import Model
-from . import (alertmanager, compose, dashboards, kubernetes, prometheus, provisioning, rules, runbooks,
-               stack_readme, unit_tests)
+from . import (alertmanager, compose, dashboards, kubernetes, prometheus, provisioning, rules, ruler,
+               runbooks, stack_readme, unit_tests)
 from .common import Stamp
 
 RENDERERS = (prometheus.render, rules.render, unit_tests.render, alertmanager.render, dashboards.render,
-             runbooks.render)
+             runbooks.render, ruler.render)
 DEPLOYMENTS = {  # deployment.kind -> what runs the stack
     "compose": (compose.render, stack_readme.render, provisioning.render),
     "kubernetes": (kubernetes.render,),

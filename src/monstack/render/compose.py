@@ -155,6 +155,10 @@ def wanted_secrets(model: Model) -> list[tuple[SecretRef, str, str]]:
         auth = job.target.basic_auth.password if job.target.basic_auth else job.target.bearer_token
         if auth is not None:
             wanted.append((auth, "prometheus", f"the scrape credential of job {job.name}"))
+    for i, entry in enumerate(model.spec.remote_write):
+        auth = entry.basic_auth.password if entry.basic_auth else entry.bearer_token
+        if auth is not None:
+            wanted.append((auth, "prometheus", f"the credential of remote_write {entry.name or i + 1}"))
     for exporter in exporters(model):
         if exporter.kind == "postgres" and deployment.postgres.password:
             wanted.append((deployment.postgres.password, exporter.service,

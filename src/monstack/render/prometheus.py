@@ -5,6 +5,7 @@ A job's targets are static (`static_configs`, one entry per distinct label set o
 probes, mysqld_exporter's /probe) gets the standard relabelling: the probed thing becomes the `target` parameter
 and the `instance` label, and `__address__` the exporter, so a person reads which URL or server failed.
 Credentials are `*_file` fields (`password_file`, `credentials_file`): the files are the deployment's.
+`remote_write:` (only when the spec has one) sends every sample to the spec's stores as well.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def render(model: Model, stamp: Stamp) -> dict[str, bytes]:
         "rule_files": [RULES_GLOB],
         "scrape_configs": [scrape_config(job) for job in model.jobs],
     }
+    if model.spec.remote_write:
+        config["remote_write"] = [remote_write(entry) for entry in model.spec.remote_write]
     return {PATH: dump_yaml(config, stamp)}
 
 
@@ -74,6 +77,28 @@ def scrape_config(job: Job) -> dict:
         out["relabel_configs"] = relabel
     if target is not None and target.metric_relabel_configs:
         out["metric_relabel_configs"] = [_dump_relabel(r) for r in target.metric_relabel_configs]
+    return out
+
+
+def remote_write(entry) -> dict:
+    """One `remote_write` entry: the URL, its tenant header, drop rules, credentials as files, and only the queue
+    settings the spec gives (Prometheus' defaults otherwise)."""
+    out: dict = {"url": entry.url}
+    if entry.name:
+        out["name"] = entry.name
+    if entry.remote_timeout is not None:
+        out["remote_timeout"] = str(entry.remote_timeout)
+    if entry.tenant:
+        out["headers"] = {"X-Scope-OrgID": entry.tenant}
+    if entry.drop:
+        out["write_relabel_configs"] = [{"source_labels": ["__name__"], "regex": pattern, "action": "drop"}
+                                        for pattern in entry.drop]
+    out.update(_auth(entry))
+    if entry.queue is not None:
+        queue = {key: str(value) if hasattr(value, "ms") else value
+                 for key, value in entry.queue if value is not None}
+        if queue:
+            out["queue_config"] = queue
     return out
 
 

@@ -152,7 +152,8 @@ def cases(slo: SLO, window: Window, events: Events) -> list[TestCase]:
     detect = window.detection(budget)
     # the outage after twice the long window of clean traffic (a longer window would see more of it and detect
     # later), sampled and evaluated finely enough to tell the detection time from the next sample's
-    fine = max(step(detect / 4, 2 * long), min(x for x in STEPS if long / x <= 1500 or x == STEPS[-1]))
+    fine = max(step(min(detect / 4, short / 5), 2 * long),  # and two samples at least in the short window
+               min(x for x in STEPS if long / x <= 1500 or x == STEPS[-1]))
     clean = 2 * long if 2 * long / fine <= 1500 else long  # at most ~1,500 evaluations: promtool stays quick
     lead, outage = [(clean, 0.0, rate)], [(detect + 2 * fine, 1.0, rate)]
     add(f"fires within {_seconds(detect)} of a total outage (factor x budget x long)", lead + outage,

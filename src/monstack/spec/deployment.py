@@ -174,6 +174,27 @@ class Kubernetes(Strict):
         "{env: NAME} -> key name in lower case, {file: /a/b} -> key file_a_b; default <project>-monitoring-credentials"))
 
 
+class Ruler(Strict):
+    """Rule files for a central ruler that evaluates the alerts on the store Prometheus remote-writes to, written
+    under `ruler/` besides prometheus/rules/ (which stay, for `monstack test` and a local Prometheus)."""
+
+    kind: Literal["mimir", "thanos", "vmalert"] = Field(description=(
+        "mimir: one namespace file for `mimirtool rules load` (Mimir, Cortex); thanos: Thanos ruler rule files "
+        "with partial_response_strategy; vmalert: nothing more, vmalert reads prometheus/rules/*.yml as they are"))
+    namespace: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,100}$", description=(
+        "mimir: the rule namespace; default <project>-<environment>"))
+    partial_response_strategy: Literal["abort", "warn"] = Field("abort", description=(
+        "thanos: when a store does not answer, abort the evaluation (no alert from half the data) or warn"))
+
+    @model_validator(mode="after")
+    def _kind_options(self) -> "Ruler":
+        if self.namespace is not None and self.kind != "mimir":
+            raise ValueError("`namespace` is for `kind: mimir`")
+        if "partial_response_strategy" in self.model_fields_set and self.kind != "thanos":
+            raise ValueError("`partial_response_strategy` is for `kind: thanos`")
+        return self
+
+
 class Deployment(Strict):
     """How the stack runs: a docker-compose stack (the default: Prometheus, Alertmanager, Grafana and the exporters
     the targets need) or, with `kind: kubernetes`, objects for the Prometheus Operator."""
@@ -182,6 +203,9 @@ class Deployment(Strict):
         "compose: docker-compose.yml and its README; kubernetes: kubernetes/ (prometheus-operator objects, "
         "kustomization.yaml) instead; the Prometheus and Alertmanager files, dashboards and runbooks are always written"))
     kubernetes: Kubernetes | None = Field(None, description="options of `kind: kubernetes`")
+    ruler: Ruler | None = Field(None, description=(
+        "a central ruler (Mimir/Cortex, Thanos, vmalert) evaluating the alerts on the remote_write store: its "
+        "rule files under ruler/"))
 
     bind_address: Annotated[str, AfterValidator(_ip)] = Field(
         "127.0.0.1", description="host address the UIs are published on; 127.0.0.1 keeps them off the network")

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from .base import Strict
 from .conditions import Condition
 from .proof import Runbook, TestCase
+from .remote_write import RemoteWrite
 from .dashboards import Dashboard
 from .deployment import Deployment
 from .routing import Routing
@@ -163,3 +164,15 @@ class Spec(Strict):
     dashboards: list[Dashboard] = Field(default_factory=list, description=(
         "Grafana dashboards (besides the generated Alerts dashboard): rows of panels showing alerts, metrics, "
         "targets or raw PromQL"))
+    remote_write: list[RemoteWrite] = Field(default_factory=list, description=(
+        "stores every sample is also written to (Mimir, Cortex, Thanos Receive, VictoriaMetrics): prometheus.yml's "
+        "remote_write"))
+
+    @field_validator("remote_write")
+    @classmethod
+    def _distinct_names(cls, value: list[RemoteWrite]) -> list[RemoteWrite]:
+        names = [w.name for w in value if w.name]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"remote_write name(s) {', '.join(twice)} given twice: Prometheus refuses that")
+        return value
