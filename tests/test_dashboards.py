@@ -223,6 +223,8 @@ def test_alert_panels_show_the_alert_query_without_its_comparison(example, board
         assert rules[name].expr.startswith(expr(panel)), (name, expr(panel))
         if exact_share(model, rules[name]) is not None:  # the quantile filtered by its exact bucket share
             assert rest == f" and {exact_share(model, rules[name])}", (name, rest)
+        elif "slo" in rules[name].labels:  # an SLO's burn: the long window's error ratio, confirmed by the short
+            assert re.fullmatch(r" > [0-9.e-]+ and \(?slo:sli_error:ratio_rate\w+\{.*", rest), (name, rest)
         else:
             assert re.fullmatch(r" (>|<|==) [-+0-9.e]+", rest), (name, rest)
 
@@ -301,7 +303,8 @@ def test_thresholds_are_coloured_exactly_where_the_alert_fires(example, boards):
             _, op, number = split_comparison(rule.expr)
         fires = {">": lambda v: v > number, "<": lambda v: v < number, "==": lambda v: v == number}[op]
         alert = model.spec.alerts[rule.index]
-        whole = "round(" in rule.expr or (alert.when.kind == "count" and alert.when.body.of is None)
+        whole = "round(" in rule.expr or (alert.when is not None and alert.when.kind == "count"
+                                          and alert.when.body.of is None)
         if whole:  # event and series counts are whole numbers: check whole values
             points = [number - 1, number, number + 1, number + 2]
         else:

@@ -59,7 +59,8 @@ def alerts(rendered) -> list[dict]:
         if rel.startswith("prometheus/rules/"):
             for group in yaml.safe_load(data)["groups"]:
                 out += [{"file": rel, "group": group["name"], **r,
-                         "labels": {"alertname": r["alert"], **r.get("labels", {})}} for r in group["rules"]]
+                         "labels": {"alertname": r["alert"], **r.get("labels", {})}} for r in group["rules"]
+                        if "alert" in r]  # the SLOs' recording rules are not alerts
     return out
 
 
@@ -110,7 +111,7 @@ def stamp_line(rel: str, text: str) -> str:
 def test_every_file_starts_with_the_relative_stamp(rendered):
     assert {"prometheus/prometheus.yml", "alertmanager/alertmanager.yml", "docker-compose.yml",
             "README.md"} <= set(rendered)
-    assert len([rel for rel in rendered if rel.startswith("prometheus/rules/")]) == 9  # one per group
+    assert len([rel for rel in rendered if rel.startswith("prometheus/rules/")]) == 12  # one per group, 3 of SLOs
     for rel, data in rendered.items():
         text = data.decode("utf-8")
         assert stamp_line(rel, text) == STAMP_LINE, rel
@@ -162,6 +163,12 @@ def test_global_settings_and_rule_files(prom, rendered):
 
 
 def test_one_rules_file_per_group_and_every_alert_once(alerts):
+    # the SLOs' burn-rate alerts: four per SLO, in its own group slo-<name>
+    slo = [a for a in alerts if "slo" in a["labels"]]
+    assert sorted(a["alert"] for a in slo) == sorted(f"{s['name']}BurnRate{w}" for s in SPEC["slos"]
+                                                      for w in ("1h", "6h", "1d", "3d"))
+    assert all(a["group"] == f"slo-{a['labels']['slo'].lower()}" for a in slo)
+    alerts = [a for a in alerts if "slo" not in a["labels"]]
     assert sorted(a["alert"] for a in alerts) == sorted(a["name"] for a in SPEC["alerts"])
     for alert in alerts:
         assert alert["file"] == f"prometheus/rules/{alert['group']}.yml"
@@ -171,6 +178,8 @@ def test_one_rules_file_per_group_and_every_alert_once(alerts):
 
 def test_every_alert_has_its_severity_and_is_routed_to_a_receiver_for_it(alerts, am):
     severity = {a["name"]: a["severity"] for a in SPEC["alerts"]}
+    severity.update({f"{s['name']}BurnRate{w}": level for s in SPEC["slos"]
+                     for w, level in (("1h", "critical"), ("6h", "critical"), ("1d", "warning"), ("3d", "warning"))})
     intended = {"critical": "critical", "warning": "warning"}  # as the spec's routing section says
     for alert in alerts:
         labels = alert["labels"]

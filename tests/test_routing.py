@@ -245,6 +245,8 @@ def test_every_example_alert_reaches_the_receivers_the_spec_says(tmp_path):
     resolved = pipeline.resolve(EXAMPLE)
     spec = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     intended = {a["name"]: ["deadmansswitch"] if a["name"] == "Watchdog" else [a["severity"]] for a in spec["alerts"]}
+    intended.update({f"{s['name']}BurnRate{w}": [level] for s in spec["slos"]  # pages critical, tickets warning
+                     for w, level in (("1h", "critical"), ("6h", "critical"), ("1d", "warning"), ("3d", "warning"))})
     assert expected_receivers(resolved.model) == intended
     assert check_routes(resolved.model, real_amtool(), write_config(resolved.model, tmp_path)) == []
 
@@ -534,7 +536,9 @@ def test_routes_prints_the_tree_and_who_gets_what(cli):
     assert re.search(r"APIDown\s+critical\s+critical\s+slack #critical-alerts.*pagerduty", rows["APIDown"])
     assert "held back" not in rows["APIDown"]
     assert "warning at 2025-01-04T22:00+01:00: held back" in rows["HighCPUUsage"]
-    assert "muted while APIDown, HighErrorRate fire (same service)" in rows["SlowResponseTime"]
+    # the critical alerts of service api, the SLOs' pages among them
+    assert re.search(r"muted while APIDown, HighErrorRate(, API\w+BurnRate(1h|6h))+ fire \(same service\)",
+                     rows["SlowResponseTime"]), rows["SlowResponseTime"]
     assert re.search(r"Watchdog\s+none\s+deadmansswitch\s+webhook \(secret URL\)", rows["Watchdog"])
 
 

@@ -17,7 +17,7 @@ def rules_by_name() -> dict[str, dict]:
     found = {}
     for path in (GENERATED / "prometheus" / "rules").glob("*.yml"):
         for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
-            found.update({rule["alert"]: rule for rule in group["rules"]})
+            found.update({rule["alert"]: rule for rule in group["rules"] if "alert" in rule})
     return found
 
 

@@ -79,3 +79,20 @@ def test_alerts_fire_through_victoriametrics_and_vmalert(tmp_path, monkeypatch):
                        and x["cluster"] == "prod-eu" for x in low), labels
     assert "alertgroup" not in low[0]
     assert len(report.pids) == 4 and drill_processes(report.pids) == []  # victoria-metrics, prometheus, vmalert, am
+
+
+@pytest.mark.tools
+@needs_engine
+def test_one_alert_of_every_condition_kind_fires_through_victoriametrics_and_vmalert(tmp_path):
+    """The default drill (one alert of every drivable condition kind of the example, both ways of being down, and
+    an SLO's burn-rate alert) on the scaled-out engine."""
+    from monstack import pipeline
+
+    spec = central_spec(tmp_path)
+    alerts = drill.default_alerts(pipeline.resolve(spec).model)
+    assert len(alerts) >= 12 and "APIAvailabilityBurnRate1h" in alerts
+    report = drill.run(spec, alerts, engine="vmalert", total_timeout=300)
+    print(report.text())
+    assert report.ok, report.text()
+    assert {r.alert for r in report.results} == set(alerts)
+    assert len(report.pids) == 4 and drill_processes(report.pids) == []

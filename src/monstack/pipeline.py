@@ -50,9 +50,8 @@ def resolve(spec_path: Path) -> Resolved:
         from . import slo  # noqa: PLC0415
 
         first, found = model.build(spec, source)
-        if errors_only(found):
-            raise MonstackError(found)
-        spec = slo.expand(spec, first, source)
+        if not errors_only(found):  # else the build below reports them, all at once, without the SLOs' rules
+            spec = slo.expand(spec, first, source)
     problems = text.check(spec, source)  # every string for the context it reaches (templates, PromQL, secrets)
     flagged = {d.path[:2] for d in problems if d.path[:1] == ("alerts",)}
     built, found = model.build(spec, source)

@@ -23,8 +23,13 @@ def empty_selectors(model, api, skip=lambda selector: False) -> list[str]:
     import promql_parser  # noqa: PLC0415
 
     empty = []
-    for rule in model.rules:
-        for selector in sorted(set(selector_texts(promql_parser.parse(rule.expr)))):
-            if not skip(selector) and not api.get("/api/v1/query", query=f"count({selector})")["result"]:
-                empty.append(f"alert {rule.name}: {selector}")
+    recorded = {r.record for r in model.spec.records}  # stored by recording rules (an SLO's), not scraped
+    queries = [(f"alert {rule.name}", rule.expr) for rule in model.rules]
+    queries += [(f"record {r.record}{{slo={r.labels.get('slo', '')}}}", r.expr) for r in model.spec.records]
+    for where, expr in queries:
+        for selector in sorted(set(selector_texts(promql_parser.parse(expr)))):
+            if selector.split("{")[0] in recorded or skip(selector):
+                continue
+            if not api.get("/api/v1/query", query=f"count({selector})")["result"]:
+                empty.append(f"{where}: {selector}")
     return empty

@@ -15,7 +15,7 @@ from .drivers import DEFAULT_BUCKETS, Always, Driver, Gauge, Latency, Share, Sto
 def kind_of(model: Model, rule: Rule) -> str:
     when = model.spec.alerts[rule.index].when
     if when is None:
-        return "expr"
+        return "slo" if "slo" in rule.labels else "expr"  # an SLO's burn-rate alert is a generated `expr`
     return when.kind
 
 
@@ -62,7 +62,7 @@ def _slo(model: Model, rule: Rule, labeler: Labeler) -> Driver | None:
 
 def _driver(model: Model, rule: Rule) -> Driver | None:
     kind = kind_of(model, rule)
-    if kind == "expr" and "slo" in rule.labels:
+    if kind == "slo":
         return _slo(model, rule, Labeler(model))
     when = model.spec.alerts[rule.index].when
     labeler = Labeler(model)

@@ -64,11 +64,9 @@ def alert_name(slo: SLO, window: Window) -> str:
 
 
 def alert_expr(slo: SLO, window: Window) -> str:
-    budget = promql_number(slo.budget)
-    above = f"({promql_number(window.factor)} * {budget})"
+    above = promql_number(round(window.threshold(slo.budget), 12))  # factor x budget: 14.4 x 0.001 = 0.0144
     sel = f'{{slo="{slo.name}"}}'
-    expr = (f"{record_name(ERROR, window.long)}{sel} > {above}\n"
-            f"and\n{record_name(ERROR, window.short)}{sel} > {above}")
-    if slo.min_rate is not None:
-        expr += f"\nand\n{record_name(TRAFFIC, window.long)}{sel} >= {promql_number(slo.min_rate.value)}"
-    return expr
+    short = f"{record_name(ERROR, window.short)}{sel} > {above}"
+    if slo.min_rate is not None:  # grouped with the short window: the long window's comparison stays the top one
+        short = f"({short} and {record_name(TRAFFIC, window.long)}{sel} >= {promql_number(slo.min_rate.value)})"
+    return f"{record_name(ERROR, window.long)}{sel} > {above} and {short}"
