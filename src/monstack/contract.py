@@ -76,8 +76,8 @@ def references(model: Model) -> list[Reference]:
 
     queries = [(f"alert {rule.name}", rule.expr) for rule in model.rules]
     for board in boards(model):
-        queries += [(f"panel {view.title!r} (dashboard {board.name})", parseable(view.query.expr))
-                    for view in board.views()]
+        queries += [(f"panel {view.title!r} (dashboard {board.name})", parseable(query.expr))
+                    for view in board.views() for query in view.queries()]
     owners = _owners(model)
     out = []
     for where, expr in queries:
