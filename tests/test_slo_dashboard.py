@@ -218,3 +218,18 @@ def test_kubernetes_configmaps_carry_the_slo_dashboards(tmp_path):
     assert set(carried) == {"shop-alerts.json", "shop-slos-api.json", "shop-slos.json"}
     for name, text in carried.items():
         assert text.encode() == files[f"grafana/dashboards/{name}"]
+
+
+def test_custom_windows_without_1h_read_the_shortest_long_window(tmp_path):
+    text = SPEC.replace("    sli: {availability: {target: api}}\n", "    sli: {availability: {target: api}}\n"
+                        "    windows: [{long: 2h, short: 10m, factor: 10, severity: critical}]\n")
+    _, files = resolve(tmp_path, text)
+    board = json.loads(files["grafana/dashboards/shop-slos.json"])
+    assert queries(by_title(board, "APIUp SLI")) == [
+        ("A", '1 - slo:sli_error:ratio_rate2h{slo="APIUp"}', "SLI over 2h")]
+    assert queries(by_title(board, "APIUp error budget left (28d)"))[0][1] == \
+        '1 - (avg_over_time(slo:sli_error:ratio_rate2h{slo="APIUp"}[28d]) / 0.005)'
+    burn = by_title(board, "APIUp burn rate")
+    assert [q[1] for q in queries(burn)] == ['slo:sli_error:ratio_rate10m{slo="APIUp"} / 0.005',
+                                             'slo:sli_error:ratio_rate2h{slo="APIUp"} / 0.005']
+    assert steps(burn) == [{"color": "green", "value": None}, {"color": "red", "value": 10}]

@@ -2,9 +2,9 @@
 
 The generated Alerts dashboard shows every target up or down and every alert's panel (its query, its threshold),
 one row per alert group, so that every alert has a panel to link to. The SLO dashboards follow it (slo_board.py):
-one per service with SLOs, `<project>-slos-<service>`, and `<project>-slos` for the SLOs without a service. A spec dashboard's uid is
-`<project>-<name>` (stable across runs and machines, different for another project); ids number panels and row
-headers from 1 in layout order.
+one per service with SLOs, `<project>-slos-<service>`, and `<project>-slos` for the SLOs without a service.
+A spec dashboard's uid is `<project>-<name>` (stable across runs and machines, different for another project);
+ids number panels and row headers from 1 in layout order.
 
 `problems()` lists every problem of the spec's dashboards (checks/dashboards.py reports them); `boards()` and `layout()` feed
 the renderer (render/dashboards.py, which alone talks to grafanalib).

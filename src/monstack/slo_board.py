@@ -86,6 +86,8 @@ def budget_view(model: Model, slo: SLO) -> View:
     kept = days(retention)
     short = (f" (defaults.retention is {kept}: until it is raised, the {kept} kept count as the whole "
              f"{slo.period})") if retention < slo.period_duration else ""
+    nan = "" if slo.sli.kind == "availability" else \
+        f" A {window} without any event (a NaN ratio) makes it NaN until that {window} leaves the {slo.period}."
     return View(
         title=f"{slo.name} error budget left ({slo.period})", type="stat",
         query=Query(f"1 - (avg_over_time({_ratio(slo, window)}[{slo.period}]) / {budget})", "budget left"),
@@ -93,7 +95,7 @@ def budget_view(model: Model, slo: SLO) -> View:
         description=f"The share of the {slo.period} error budget ({slo.budget * 100:.4g}% of events may fail) not "
                     f"yet spent: 1 minus the {window} error ratio averaged over {slo.period}, divided by the budget; "
                     f"red under 0, the objective missed. Needs a Prometheus retention of at least {slo.period}"
-                    f"{short}. A {window} without events (no ratio) leaves it empty.")
+                    f"{short}.{nan}")
 
 
 def burn_view(slo: SLO) -> View:

@@ -130,7 +130,8 @@ def _panel(placed: B.Placed):
         return G.TimeSeries(
             **common, unit=view.unit, fillOpacity=10, legendDisplayMode="table", legendPlacement="bottom",
             legendCalcs=["lastNotNull", "max"], tooltipMode="multi", tooltipSort="desc", spanNulls=False,
-            thresholdsStyleMode="line+area" if view.threshold or view.steps else "off", stacking={"mode": "none", "group": "A"},
+            thresholdsStyleMode="line+area" if view.threshold or view.steps else "off",
+            stacking={"mode": "none", "group": "A"},
             extraJson={"fieldConfig": {"defaults": defaults},
                        "options": {"legend": {"showLegend": True}}})
     if view.type == "stat":
