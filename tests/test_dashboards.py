@@ -139,7 +139,8 @@ def check_queries(model, board: dict) -> None:
     metrics some target exposes."""
     known = known_metrics(model)
     defined = {v["name"] for v in board["templating"]["list"]}
-    queries = [expr(p) for p in shown(board)] + [a["expr"] for a in board["annotations"]["list"] if "expr" in a]
+    queries = [t["expr"] for p in shown(board) for t in p["targets"]]
+    queries += [a["expr"] for a in board["annotations"]["list"] if "expr" in a]
     for query in queries:
         used = set(re.findall(r"\$\{?(\w+)", query))
         assert {u for u in used if not u.startswith("__")} <= defined, (board["title"], query)
@@ -169,21 +170,46 @@ def test_every_dashboard_and_panel_validates_against_grafana_schemas(boards):
         check_schemas(board)
 
 
+def check_current(board: dict) -> None:
+    """Current Grafana, none of grafanalib's legacy: datasources as {type, uid}, numeric threshold steps."""
+    assert board["schemaVersion"] >= 39
+    assert board["editable"] is False  # provisioned read-only: changes belong in the spec
+    for key in ("rows", "style", "sharedCrosshair", "hideControls", "gnetId", "__inputs", "id"):
+        assert key not in board
+    for panel in shown(board):
+        assert panel["datasource"] == DATASOURCE
+        assert [t["refId"] for t in panel["targets"]] == [chr(ord("A") + i) for i in range(len(panel["targets"]))]
+        for target in panel["targets"]:
+            assert target["datasource"] == DATASOURCE and "intervalFactor" not in target
+        values = [s["value"] for s in steps(panel)]
+        assert values[0] is None and all(isinstance(v, (int, float)) for v in values[1:])
+        assert values[1:] == sorted(values[1:])
+    ids = [p["id"] for p in panels(board)]
+    assert len(ids) == len(set(ids))
+
+
 def test_current_grafana_model_not_grafanalib_legacy(boards):
     for board in boards.values():
-        assert board["schemaVersion"] >= 39
-        assert board["editable"] is False  # provisioned read-only: changes belong in the spec
-        for key in ("rows", "style", "sharedCrosshair", "hideControls", "gnetId", "__inputs", "id"):
-            assert key not in board
-        for panel in shown(board):
-            assert panel["datasource"] == DATASOURCE
-            [target] = panel["targets"]
-            assert target["datasource"] == DATASOURCE and "intervalFactor" not in target
-            values = [s["value"] for s in steps(panel)]
-            assert values[0] is None and all(isinstance(v, (int, float)) for v in values[1:])
-            assert values[1:] == sorted(values[1:])
-        ids = [p["id"] for p in panels(board)]
-        assert len(ids) == len(set(ids))
+        check_current(board)
+        assert all(len(panel["targets"]) == 1 for panel in shown(board))
+
+
+def test_slo_dashboards_pass_the_same_checks(tmp_path):
+    """A spec with SLOs (test_slo's: one on service api, two without): its SLO dashboards, checked as the others
+    (what they show: test_slo_dashboard.py)."""
+    from test_slo import SPEC as SLO_SPEC
+
+    (tmp_path / "spec.yaml").write_text(SLO_SPEC)
+    resolved = pipeline.resolve(tmp_path / "spec.yaml")
+    files = pipeline.render(resolved, tmp_path / "out")
+    found = {rel: json.loads(data) for rel, data in files.items() if rel.startswith("grafana/dashboards/")}
+    assert set(found) == {"grafana/dashboards/shop-alerts.json", "grafana/dashboards/shop-slos-api.json",
+                          "grafana/dashboards/shop-slos.json"}
+    for board in found.values():
+        check_schemas(board)
+        check_current(board)
+        check_queries(resolved.model, board)
+        check_layout(board)
 
 
 def test_the_stamp_is_the_description(boards):

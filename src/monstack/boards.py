@@ -1,9 +1,10 @@
 """The dashboards monstack writes: the spec's, then its own `<Project> - Alerts`, each with uid, title and layout.
 
 The generated Alerts dashboard shows every target up or down and every alert's panel (its query, its threshold),
-one row per alert group, so that every alert has a panel to link to. A spec dashboard's uid is
-`<project>-<name>` (stable across runs and machines, different for another project); ids number panels and row
-headers from 1 in layout order.
+one row per alert group, so that every alert has a panel to link to. The SLO dashboards follow it (slo_board.py):
+one per service with SLOs, `<project>-slos-<service>`, and `<project>-slos` for the SLOs without a service.
+A spec dashboard's uid is `<project>-<name>` (stable across runs and machines, different for another project);
+ids number panels and row headers from 1 in layout order.
 
 `problems()` lists every problem of the spec's dashboards (checks/dashboards.py reports them); `boards()` and `layout()` feed
 the renderer (render/dashboards.py, which alone talks to grafanalib).
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from .model import Model
 from .panels import (FILTERS, VARIABLE, PanelError, Query, Reported, Threshold, View, alert_view, panel,
                      target_view)
+from .slo_board import SLOBoard, slo_boards
 from .spec.dashboards import Dashboard
 from .spec.units import Duration
 
@@ -45,7 +47,7 @@ class Board:
 
     def variables(self) -> tuple[str, ...]:
         """The query variables its panels use, besides `datasource` (always there)."""
-        used = {a or b for view in self.views() for a, b in VARIABLE.findall(view.query.expr)}
+        used = {a or b for view in self.views() for q in view.queries() for a, b in VARIABLE.findall(q.expr)}
         return tuple(name for name in FILTERS if name in used)
 
     def views(self) -> list[View]:
@@ -69,7 +71,8 @@ class Placed:
 # --- the public functions ---------------------------------------------------------------------------------------
 
 def boards(model: Model) -> list[Board]:
-    """The spec's dashboards, then the generated Alerts dashboard (raises on a panel `problems()` would list)."""
+    """The spec's dashboards, the generated Alerts dashboard, then the SLO dashboards (raises on a panel
+    `problems()` would list)."""
     found, problems = _resolve(model)
     if problems:
         raise ValueError("; ".join(message for _, message, _, _ in problems))
@@ -137,8 +140,9 @@ def slug(title: str) -> str:
 def _resolve(model: Model) -> tuple[list[Board], list[tuple]]:
     problems: list[tuple] = []
     generated = _alerts_board(model)
+    slos = [_slo_board(model, found) for found in slo_boards(model)]
     out = []
-    seen = {generated.uid: generated.name, generated.title: generated.name}
+    seen = {key: board.name for board in (generated, *slos) for key in (board.uid, board.title)}
     for i, dash in enumerate(model.spec.dashboards):
         board = _board(model, dash, ("dashboards", i), problems)
         if dash.name == RESERVED:
@@ -151,7 +155,7 @@ def _resolve(model: Model) -> tuple[list[Board], list[tuple]]:
                                  f"dashboard {seen[clash]!r}", "give it another name, uid or title", "dashboards"))
             seen.update({board.uid: board.name, board.title: board.name})
         out.append(board)
-    return out + [generated], problems
+    return out + [generated, *slos], problems
 
 
 def _board(model: Model, dash: Dashboard, path: tuple, problems: list) -> Board:
@@ -200,3 +204,12 @@ def _alerts_board(model: Model) -> Board:
                  tags=("monstack", project), time=Duration(6 * 3_600_000), refresh=Duration(60_000), panels=(),
                  rows=(RowView("Status", False, status),
                        *(RowView(group, False, tuple(views)) for group, views in groups.items())))
+
+
+def _slo_board(model: Model, found: SLOBoard) -> Board:
+    project = model.spec.project.name
+    title = f"{project_title(project)} - {found.service + ' ' if found.service else ''}SLOs"
+    return Board(name=found.name, uid=_uid(project, found.name), title=title,
+                 tags=tuple(dict.fromkeys(("monstack", project, "slo", *([found.service] if found.service else [])))),
+                 time=Duration(7 * 86_400_000), refresh=Duration(300_000), panels=(),
+                 rows=tuple(RowView(row, False, views) for row, views in found.rows))

@@ -79,8 +79,8 @@ def references(model: Model) -> list[Reference]:
                 for r in model.spec.records]  # the series a record reads are scraped; the record itself is not
     recorded = {r.record for r in model.spec.records}
     for board in boards(model):
-        queries += [(f"panel {view.title!r} (dashboard {board.name})", parseable(view.query.expr))
-                    for view in board.views()]
+        queries += [(f"panel {view.title!r} (dashboard {board.name})", parseable(query.expr))
+                    for view in board.views() for query in view.queries()]
     owners = _owners(model)
     out = []
     for where, expr in queries:

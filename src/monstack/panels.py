@@ -55,6 +55,12 @@ class View:
     min: float | None = None
     max: float | None = None
     alert: str | None = None  # the alert this panel shows
+    more: tuple[Query, ...] = ()  # further queries drawn with `query` (refIds B, C, ...)
+    steps: tuple[tuple[float, str], ...] = ()  # (value, colour) steps above green, ascending; else `threshold`'s
+    instant: bool = False  # evaluated once, at the end of the time range
+
+    def queries(self) -> tuple[Query, ...]:
+        return (self.query, *self.more)
 
 
 class PanelError(ValueError):

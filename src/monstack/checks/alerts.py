@@ -8,7 +8,9 @@
   binary operation between `without()` aggregations (both sides must keep the same labels);
 - `promql/impossible` (typed): a `fraction` or `ratio` above 100%;
 - `rule/duplicate`: two alerts of one group with the same name and labels, or the same expression and labels;
-- and, for dashboard panels, the expression checks that apply to a graph.
+- and, for dashboard panels, the expression checks that apply to a graph; of the SLO dashboards' panels (generated
+  from `slos:`), a range longer than the retention is a warning at the SLO's `period` (the error-budget panel
+  averages over the period: with a shorter retention it reads the days kept as the whole period), not an error.
 """
 
 from __future__ import annotations
@@ -51,14 +53,15 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
         found = findings(ast, facts, alert=True) + _alert_findings(ast, rule, alert, model)
         for finding in found:
             emit(_place(alert, rule.index, finding), finding)
-    for path, expr in _panel_queries(model):
+    for path, expr, slo in _panel_queries(model):
         try:
             ast = promql_parser.parse(expr)
         except ValueError:
             continue
         for finding in findings(ast, facts, alert=False):
             if finding.check in PANEL_CHECKS:
-                emit(path, finding)
+                emit(path, _budget_retention(slo, model) if slo and finding.check == "promql/range-retention"
+                     else finding)
     out += _duplicates(model, source)
     return out
 
@@ -188,7 +191,7 @@ def condition(node) -> str:
 
 
 def _panel_queries(model: Model):
-    from .. import panels  # noqa: PLC0415
+    from .. import panels, slo_board  # noqa: PLC0415
 
     for i, dash in enumerate(model.spec.dashboards):
         groups = [(("dashboards", i, "panels"), dash.panels)]
@@ -199,7 +202,24 @@ def _panel_queries(model: Model):
                     view = panels.panel(model, spec_panel)
                 except Exception:  # noqa: BLE001 - the dashboards check reports what cannot be resolved
                     continue
-                yield at + (k,), panels.parseable(view.query.expr)
+                yield at + (k,), panels.parseable(view.query.expr), None
+    for j, slo in enumerate(model.spec.slos):
+        for view in slo_board.slo_views(model, slo):
+            for query in view.queries():
+                yield ("slos", j, "period"), panels.parseable(query.expr), slo
+
+
+def _budget_retention(slo, model: Model) -> Finding:
+    """The one finding of an SLO whose period is longer than the retention: its error-budget panel."""
+    from ..slo_board import days  # noqa: PLC0415
+
+    kept = days(model.spec.defaults.retention)
+    return Finding("promql/range-retention", "warning",
+                   f"the SLO dashboard's error budget of {slo.name} averages its error ratio over the period "
+                   f"({slo.period}), longer than the retention ({kept}): until Prometheus keeps {slo.period}, the "
+                   f"panel counts the {kept} kept as the whole period",
+                   f"raise `defaults.retention` to {slo.period} or more (and the disk Prometheus needs), or keep "
+                   "the SLO's records in a long-term store")
 
 
 def _duplicates(model: Model, source: Source) -> list[Diagnostic]:

@@ -31,11 +31,11 @@ def check(model: Model, source: Source) -> list[Diagnostic]:
 def dashboard_sizes(model: Model, source: Source) -> list[Diagnostic]:
     stamp = Stamp(spec=source.file or "spec.yaml", out="generated")  # the stamp's paths: a few bytes either way
     out = []
-    for index, _, configmap in dashboards.configmaps(model, stamp):
+    for where, _, configmap in dashboards.configmaps(model, stamp):
         size = dashboards.size(configmap)
-        where = ("dashboards", index) if index is not None else ("alerts",)
         what = (f"dashboard ConfigMap {configmap['metadata']['name']} is {size:,} bytes"
-                + ("" if index is not None else " (the generated Alerts dashboard: a panel per alert)"))
+                + {"alerts": " (the generated Alerts dashboard: a panel per alert)",
+                   "slos": " (a generated SLO dashboard: three panels per SLO of a service)"}.get(where[0], ""))
         if size > dashboards.OBJECT_LIMIT:
             out.append(source.diagnostic(where, f"{what}: Kubernetes refuses objects over 1 MiB "
                                          f"({dashboards.OBJECT_LIMIT:,} bytes)", check="kubernetes/configmap-size",

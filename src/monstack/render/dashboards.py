@@ -117,8 +117,9 @@ def _panel(placed: B.Placed):
     table = view.type == "table"
     common = dict(id=placed.id, title=view.title, description=view.description or None, dataSource=DATASOURCE,
                   gridPos=grid, thresholds=steps, targets=[G.Target(
-                      expr=view.query.expr, legendFormat=view.query.legend, refId="A", datasource=DATASOURCE,
-                      instant=table, format="table" if table else "time_series")])
+                      expr=query.expr, legendFormat=query.legend, refId=chr(ord("A") + i), datasource=DATASOURCE,
+                      instant=table or view.instant, format="table" if table else "time_series")
+                      for i, query in enumerate(view.queries())])
     defaults: dict = {"unit": view.unit, "min": view.min, "max": view.max, "color": {"mode": "thresholds"},
                       "mappings": UPDOWN if view.updown else [],
                       "thresholds": {"mode": "absolute", "steps": steps}}
@@ -129,7 +130,8 @@ def _panel(placed: B.Placed):
         return G.TimeSeries(
             **common, unit=view.unit, fillOpacity=10, legendDisplayMode="table", legendPlacement="bottom",
             legendCalcs=["lastNotNull", "max"], tooltipMode="multi", tooltipSort="desc", spanNulls=False,
-            thresholdsStyleMode="line+area" if view.threshold else "off", stacking={"mode": "none", "group": "A"},
+            thresholdsStyleMode="line+area" if view.threshold or view.steps else "off",
+            stacking={"mode": "none", "group": "A"},
             extraJson={"fieldConfig": {"defaults": defaults},
                        "options": {"legend": {"showLegend": True}}})
     if view.type == "stat":
@@ -163,6 +165,8 @@ def _panel(placed: B.Placed):
 
 
 def _steps(view: View) -> list[dict]:
+    if view.steps:
+        return [{"color": "green", "value": None}, *({"color": c, "value": v} for v, c in view.steps)]
     if view.threshold is None:
         return [{"color": "green", "value": None}]
     below, above = ("green", "red") if view.threshold.red_above else ("red", "green")

@@ -20,17 +20,19 @@ APPLY_LIMIT = 262_144  # bytes of all annotations of an object: kubectl apply's 
 OBJECT_LIMIT = 1_048_576  # bytes of a ConfigMap's data (1 MiB)
 
 
-def configmaps(model: Model, stamp: Stamp) -> list[tuple[int | None, str, dict]]:
-    """(index in spec.dashboards, or None for the generated Alerts dashboard; relative path; ConfigMap)."""
+def configmaps(model: Model, stamp: Stamp) -> list[tuple[tuple, str, dict]]:
+    """(the spec path it comes from: `dashboards[i]`, `alerts` for the generated Alerts dashboard, `slos` for an SLO
+    dashboard; relative path; ConfigMap)."""
     names = K.Names()
     out = []
     spec_boards = len(model.spec.dashboards)
     for i, board in enumerate(B.boards(model)):
+        where = ("dashboards", i) if i < spec_boards else ("alerts",) if board.name == B.RESERVED else ("slos",)
         text = dump_json(dashboards.dashboard(board, model.spec.project.name, stamp)).decode()
         name = names("dashboard", board.uid, limit=253)
         meta = K.metadata(model, name, dict(K.options(model).dashboard_labels))
         configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {f"{board.uid}.json": text}}
-        out.append((i if i < spec_boards else None, K.path("dashboards", f"{name}.yaml"), configmap))
+        out.append((where, K.path("dashboards", f"{name}.yaml"), configmap))
     return out
 
 
