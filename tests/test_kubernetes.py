@@ -177,7 +177,7 @@ def test_checkout_objects_validate_against_the_crds(checkout):
 def test_scraper_objects_validate_against_the_crds(scraper):
     _, files = scraper
     # 9 rule groups and the 3 of the SLOs
-    assert kinds(files) == {"PrometheusRule": 12, "ScrapeConfig": 7, "Secret": 1, "ConfigMap": 4}
+    assert kinds(files) == {"PrometheusRule": 12, "ScrapeConfig": 7, "Secret": 1, "ConfigMap": 5}  # + SLO board
     assert_all_valid(files)
 
 
