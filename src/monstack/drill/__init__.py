@@ -93,7 +93,7 @@ def default_alerts(model) -> list[str]:
     chosen: dict[str, str] = {}
     for rule in model.rules:
         d = choose.driver(model, rule)
-        if d is None:
+        if d is None or choose.kind_of(model, rule) == "slo":  # an SLO's alerts are drilled when asked for
             continue
         key = d.kind + ("-stop" if d.stops else "")
         chosen.setdefault(key, rule.name)
