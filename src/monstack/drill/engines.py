@@ -36,6 +36,7 @@ def start(engine: str, daemons: Daemons, found: dict, tmp: Path, plan, external_
     ruler_port = free_port()
     return daemons.start("vmalert", [
         found["vmalert"].path, f"-rule={tmp / 'prometheus' / 'rules'}/*.yml", f"-datasource.url={store.url}",
+        f"-remoteWrite.url={store.url}",  # recording rules (an SLO's) are written back to the store
         f"-notifier.url=http://127.0.0.1:{plan.alertmanager_port}", "-evaluationInterval=1s",
         f"-rule.evalDelay={EVAL_DELAY}", "-disableAlertgroupLabel", f"-httpListenAddr=127.0.0.1:{ruler_port}",
         "-loggerLevel=WARN", *[f"-external.label={k}={v}" for k, v in external_labels.items()]],
