@@ -6,11 +6,11 @@ generator (`monstack.promql`) writes the query. An alert's `when:` holds exactly
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Strict
+from .base import OneOf, Strict
 from .units import DurationField, Quantity, QuantityField
 
 Selector = str  # a vector selector: metric name and optional {matchers}
@@ -187,8 +187,10 @@ class Absent(Strict):
         return self
 
 
-class Condition(Strict):
+class Condition(OneOf):
     """Exactly one condition kind."""
+
+    what: ClassVar[str] = "condition kind"
 
     down: Down | None = None
     availability: Availability | None = None
@@ -202,19 +204,3 @@ class Condition(Strict):
     age: Age | None = None
     absent: Absent | None = None
     always: Literal[True] | None = Field(None, description="always firing (a Watchdog for a dead man's switch)")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> "Condition":
-        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(given) != 1:
-            kinds = ", ".join(type(self).model_fields)
-            raise ValueError(f"give exactly one condition kind ({kinds}); got {len(given) or 'none'}")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
-
-    @property
-    def body(self):
-        return getattr(self, self.kind)

@@ -13,11 +13,11 @@ slos:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Strict
+from .base import OneOf, Strict
 from .targets import METRIC_RE, NAME_RE, Labels
 from .units import Duration, DurationField, Quantity, QuantityField
 
@@ -71,29 +71,15 @@ class RawSLI(Strict):
         return self
 
 
-class SLI(Strict):
+class SLI(OneOf):
     """Exactly one SLI kind."""
+
+    what: ClassVar[str] = "SLI kind"
 
     ratio: RatioSLI | None = None
     latency: LatencySLI | None = None
     availability: AvailabilitySLI | None = None
     raw: RawSLI | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> "SLI":
-        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one SLI kind ({', '.join(type(self).model_fields)}); "
-                             f"got {len(given) or 'none'}")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
-
-    @property
-    def body(self):
-        return getattr(self, self.kind)
 
 
 class BurnWindow(Strict):
