@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 
-from ..proof.series import Labeler, Selector, Untestable, values_notation
+from ..promql_base import le_value
+from ..proof.series import Labeler, Selector, Series, Untestable, values_notation
 from ..spec.proof import TestCase
 from ..spec.slos import SLO
 from ..spec.units import Duration
@@ -86,8 +87,6 @@ class Events:
         name = self.sli.histogram
         labels = self.labeler.satisfying(Selector(f"{name}_bucket", ()))
         labels.pop("le", None)
-        from ..promql_base import le_value  # noqa: PLC0415
-
         total = [b + g for b, g in zip(bad, good)]
         return {_notation(f"{name}_bucket", {**labels, "le": le_value(self.sli.slower_than.seconds)}):
                 values_notation(good),
@@ -110,8 +109,7 @@ class Events:
 
 
 def _notation(name: str, labels: dict[str, str]) -> str:
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
+    return Series(name, labels).notation()  # label values escaped as promtool reads them
 
 
 def cases(slo: SLO, window: Window, events: Events) -> list[TestCase]:
