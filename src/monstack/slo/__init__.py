@@ -30,16 +30,15 @@ def expand(spec: Spec, model: Model, source: Source) -> Spec:
     problems = _references(spec, source)
     if problems:
         raise MonstackError(problems)
-    jobs = {target.name: target.name for target in spec.targets}
     labeler = Labeler(model)
     alerts, new_records, inhibit = list(spec.alerts), list(spec.records), list(spec.routing.inhibit)
     for j, slo in enumerate(spec.slos):
         group = slo.group or f"slo-{slo.name.lower()}"
-        for r in records(slo, jobs):
+        for r in records(slo):
             source.alias(("records", len(new_records)), ("slos", j, "sli"))
             new_records.append(Record(group=group, **r))
         try:
-            events: Events | None = Events(slo, labeler, jobs)
+            events: Events | None = Events(slo, labeler)
         except Untestable:
             events = None
         for window in windows(slo):

@@ -42,11 +42,10 @@ def margins(slo: SLO) -> tuple[float, float]:
 class Events:
     """The input series of an SLI for a sequence of phases [(seconds, error ratio, events a second)]."""
 
-    def __init__(self, slo: SLO, labeler: Labeler, jobs: dict[str, str]) -> None:
+    def __init__(self, slo: SLO, labeler: Labeler) -> None:
         self.slo, self.sli = slo, slo.sli.body
         self.kind = slo.sli.kind
         self.labeler = labeler
-        self.jobs = jobs
         if self.kind == "raw":
             raise Untestable("a raw SLI's series cannot be derived from its PromQL")
 
@@ -95,7 +94,7 @@ class Events:
 
     def _availability(self, ratios: list[float]) -> dict[str, str]:
         """One instance's `up`: 0 for a failed scrape, spread evenly (error diffusion) at each phase's ratio."""
-        job = self.jobs.get(self.sli.target, self.sli.target)
+        job = self.sli.target  # a target's job label is its name
         labels = self.labeler.origin("up", Selector("up", (("job", "=", job),)))
         values, owed = [1.0], 0.0
         for ratio in ratios:

@@ -21,8 +21,8 @@ def record_name(prefix: str, window: Duration) -> str:
     return f"{prefix}{window}"
 
 
-def error_ratio(slo: SLO, window: Duration, jobs: dict[str, str]) -> str:
-    """The error ratio over `window` (`jobs`: target name -> its job label, for availability)."""
+def error_ratio(slo: SLO, window: Duration) -> str:
+    """The error ratio over `window` (availability: of the target's job, whose label is the target's name)."""
     sli, w = slo.sli.body, str(window)
     kind = slo.sli.kind
     if kind == "ratio":
@@ -33,7 +33,7 @@ def error_ratio(slo: SLO, window: Duration, jobs: dict[str, str]) -> str:
         fast = f'{sli.histogram}_bucket{{le="{le_value(sli.slower_than.seconds)}"}}'
         return f"1 - (sum(rate({fast}[{w}])) / sum(rate({sli.histogram}_count[{w}])))"
     if kind == "availability":
-        return f'1 - avg(avg_over_time(up{{job="{jobs.get(sli.target, sli.target)}"}}[{w}]))'
+        return f'1 - avg(avg_over_time(up{{job="{sli.target}"}}[{w}]))'
     part = (sli.bad or sli.good).replace("$window", w)
     share = f"({part}) / ({sli.total.replace('$window', w)})"
     return share if sli.bad else f"1 - ({share})"
@@ -49,9 +49,9 @@ def traffic(slo: SLO, window: Duration) -> str:
     return f"({sli.total.replace('$window', w)})"
 
 
-def records(slo: SLO, jobs: dict[str, str]) -> list[dict]:
+def records(slo: SLO) -> list[dict]:
     """The recording rules of an SLO: {record, expr, labels}."""
-    out = [{"record": record_name(ERROR, w), "expr": error_ratio(slo, w, jobs), "labels": {"slo": slo.name}}
+    out = [{"record": record_name(ERROR, w), "expr": error_ratio(slo, w), "labels": {"slo": slo.name}}
            for w in ranges(slo)]
     if slo.min_rate is not None:
         out += [{"record": record_name(TRAFFIC, w.long), "expr": traffic(slo, w.long), "labels": {"slo": slo.name}}
