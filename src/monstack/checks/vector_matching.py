@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Diagnostic
 from ..exporters import SCRAPE_METRICS
+from .promql_facts import walk
 
 if TYPE_CHECKING:
     from ..load import Source
@@ -68,7 +69,7 @@ def check(model: "Model", source: "Source") -> list[Diagnostic]:
 def _duplicates(node, p, served):
     """(metric, matching labels, its jobs) for each side of a one-to-one `on (...)` match that is a plain series
     (not aggregated) and is not identified by the labels it is matched on (`instance` left out)."""
-    for sub in _binaries(node, p):
+    for sub in (n for n, _ in walk(node) if isinstance(n, p.BinaryExpr)):
         modifier = sub.modifier
         if str(sub.op) in ("and", "or", "unless") or modifier is None or modifier.matching is None \
                 or modifier.matching.type != p.LabelModifierType.Include \
@@ -82,16 +83,6 @@ def _duplicates(node, p, served):
             if found is not None:
                 yield found[0], labels, found[1]
                 break
-
-
-def _binaries(node, p):
-    if isinstance(node, p.BinaryExpr):
-        yield node
-    for child in ("lhs", "rhs", "expr", "vector_selector"):
-        if getattr(node, child, None) is not None:
-            yield from _binaries(getattr(node, child), p)
-    for arg in getattr(node, "args", None) or ():
-        yield from _binaries(arg, p)
 
 
 def _jobs(node, p, served: dict[str, frozenset[str]]):
